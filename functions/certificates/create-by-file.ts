@@ -1,0 +1,4 @@
+import { createCertificateFromFile } from '../../shared/certificates/api.js';
+import { createHandler } from '../../shared/http/handler.js';
+
+export const handler = createHandler('certificates-create-by-file', createCertificateFromFile);

@@ -1,0 +1,4 @@
+import { createCertificates } from '../../shared/certificates/api.js';
+import { createHandler } from '../../shared/http/handler.js';
+
+export const handler = createHandler('certificates-create', createCertificates);

@@ -1,0 +1,4 @@
+import { updateCertificates } from '../../shared/certificates/api.js';
+import { createHandler } from '../../shared/http/handler.js';
+
+export const handler = createHandler('certificates-update', updateCertificates);

@@ -1,0 +1,4 @@
+import { createHandler } from '../../shared/http/handler.js';
+import { createMappings } from '../../shared/mappings/api.js';
+
+export const handler = createHandler('mappings-create', createMappings);

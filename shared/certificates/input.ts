@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+import { invalidField } from '../errors.js';
+
+export const MAX_NAME_LENGTH = 255;
+
+const name = z
+  .string({ error: 'is missing; give the certificate a name.' })
+  .trim()
+  .min(1, 'must not be empty.')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters.`);
+
+const password = z.string({ error: 'is missing; send the p12 password ("" for none).' });
+
+/** LivePerson sends the p12 as an array of byte values; base64 text is accepted too. */
+const p12 = z.union([z.array(z.number()), z.string()], {
+  error: 'is missing or invalid; it must be the file bytes as an array of numbers 0..255 or a base64 string.',
+});
+
+const id = z.union([z.number(), z.string()], { error: 'is missing; send the certificate id.' });
+
+export const createItemSchema = z.object({
+  name,
+  displayName: z.string().trim().max(MAX_NAME_LENGTH).optional(),
+  p12,
+  password,
+});
+
+/** An update may rename only; a new p12 needs its password. */
+export const updateItemSchema = createItemSchema.extend({
+  id,
+  p12: p12.optional(),
+  password: password.optional(),
+});
+
+/** The `certificate` field of a multipart upload: JSON text. */
+export const fileCreateSchema = z.object({
+  name,
+  displayName: z.string().trim().max(MAX_NAME_LENGTH).optional(),
+  password,
+});
+
+export const fileUpdateSchema = fileCreateSchema.extend({ id });
+
+/** Turns the JSON form of a p12 into bytes, or throws a 400 naming `field`. */
+export function decodeP12(value: number[] | string, field: string): Buffer {
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((byte) => !Number.isInteger(byte) || byte < 0 || byte > 255);
+    if (bad !== -1) {
+      throw invalidField(
+        'certificate.p12_invalid',
+        field,
+        `element ${bad} is not a byte; send integers from 0 to 255 (signed Java bytes are not accepted).`,
+      );
+    }
+    return Buffer.from(value);
+  }
+
+  const compact = value.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
+    throw invalidField('certificate.p12_invalid', field, 'is not valid base64; send base64 text or a byte array.');
+  }
+  return Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
+}
+
+/** Parses a certificate id from JSON or a path, or throws a 400 naming `field`. */
+export function parseCertificateId(value: number | string, field: string): number {
+  const parsed = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+    throw invalidField('certificate.id_invalid', field, 'must be a positive integer certificate id.');
+  }
+  return parsed;
+}

@@ -1,0 +1,96 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+import type { Identity } from '../auth/identity.js';
+import { GatewayError } from '../errors.js';
+import { logger } from '../logger.js';
+import { findRoute, type RouteDefinition } from '../routes.js';
+import { authorize, validateAccountId } from './authorize.js';
+import { ApiRequest } from './request.js';
+import { problem, toProxyResult } from './response.js';
+import type { ApiEvent, ApiResponse, ApiResult } from './types.js';
+
+export type RouteWork = (request: ApiRequest) => Promise<ApiResponse>;
+
+/** The Lambda context after the authentication middleware has run. */
+export interface AuthenticatedContext extends Context {
+  gatewayIdentity?: Identity;
+}
+
+/** Produces the caller's identity from the whole event, or throws a 401 GatewayError. */
+export type Authenticator = (event: ApiEvent) => Promise<Identity>;
+
+let authenticator: Authenticator = async () => ({
+  principal: 'local-development',
+  accounts: '*',
+  permissions: ['mtls.read', 'mtls.write', 'mtls.forward'],
+  authType: 'local',
+});
+
+/** Replaces the authentication step that every handler runs. */
+export function setAuthenticator(next: Authenticator): void {
+  authenticator = next;
+}
+
+function authentication(): MiddlewareObj<ApiEvent, ApiResult, Error, AuthenticatedContext> {
+  return {
+    before: async (request) => {
+      request.context.gatewayIdentity = await authenticator(request.event);
+    },
+  };
+}
+
+/** Turns every error into an RFC 9457 problem; anything but a GatewayError is logged as a 500. */
+function problemResponses(
+  route: RouteDefinition,
+): MiddlewareObj<ApiEvent, ApiResult, Error, AuthenticatedContext> {
+  return {
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId;
+      let failure = request.error;
+      if (!(failure instanceof GatewayError)) {
+        logger.error('Request failed with an unexpected error', {
+          route: route.id,
+          requestId,
+          error: failure ?? undefined,
+        });
+        failure = new GatewayError(
+          'internal',
+          500,
+          `Internal error while handling the request; quote request id ${requestId ?? 'unknown'}.`,
+        );
+      }
+
+      const response = problem(failure as GatewayError, request.event.path);
+      response.headers = { ...response.headers, 'lp-mtls-error': 'true' };
+      request.response = toProxyResult(response);
+    },
+  };
+}
+
+/**
+ * Builds the Lambda handler of one route: authentication, then the route's permission and
+ * path account checks, then `work`. Errors become problem responses.
+ */
+export function createHandler(routeId: string, work: RouteWork) {
+  const route = findRoute(routeId);
+
+  return middy<ApiEvent, ApiResult, Error, AuthenticatedContext>()
+    .use(problemResponses(route))
+    .use(authentication())
+    .handler(async (event, context) => {
+      const identity = context.gatewayIdentity;
+      if (!identity) {
+        throw new Error('Authentication middleware did not set an identity.');
+      }
+
+      const accountId = event.pathParameters?.accountId ?? undefined;
+      if (accountId !== undefined) {
+        validateAccountId(accountId);
+      }
+      authorize(identity, route.permission, accountId);
+
+      const response = await work(new ApiRequest(event, route, identity));
+      return toProxyResult(response);
+    });
+}

@@ -1,0 +1,100 @@
+import type { Identity } from '../auth/identity.js';
+import { GatewayError, invalidField } from '../errors.js';
+import type { RouteDefinition } from '../routes.js';
+import type { ApiEvent } from './types.js';
+
+/** Read access to one API Gateway proxy event, with the identity that the middleware set. */
+export class ApiRequest {
+  private bodyCache: Buffer | undefined;
+
+  constructor(
+    readonly event: ApiEvent,
+    readonly route: RouteDefinition,
+    readonly identity: Identity,
+  ) {}
+
+  get method(): string {
+    return this.event.httpMethod.toUpperCase();
+  }
+
+  get requestId(): string {
+    return this.event.requestContext?.requestId ?? 'unknown';
+  }
+
+  /** Returns a path parameter; the route template guarantees that it is present. */
+  pathParameter(name: string): string {
+    const value = this.event.pathParameters?.[name];
+    if (value === undefined || value === null) {
+      throw new Error(`Route ${this.route.id} has no path parameter {${name}}.`);
+    }
+    return value;
+  }
+
+  query(name: string): string | undefined {
+    return this.event.queryStringParameters?.[name] ?? undefined;
+  }
+
+  /** Returns the first value of a header, matched without regard to case. */
+  header(name: string): string | undefined {
+    return this.headerValues(name)[0];
+  }
+
+  headerValues(name: string): string[] {
+    const wanted = name.toLowerCase();
+    const values: string[] = [];
+    for (const [key, list] of Object.entries(this.event.multiValueHeaders ?? {})) {
+      if (key.toLowerCase() === wanted && list) {
+        values.push(...list);
+      }
+    }
+    if (values.length > 0) {
+      return values;
+    }
+
+    for (const [key, value] of Object.entries(this.event.headers ?? {})) {
+      if (key.toLowerCase() === wanted && value !== undefined) {
+        values.push(value);
+      }
+    }
+    return values;
+  }
+
+  /** The media type of the body, lower-cased and without parameters. */
+  get mediaType(): string {
+    return (this.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  }
+
+  /** The raw body bytes, decoded from base64 when API Gateway sent it so. */
+  bodyBytes(): Buffer {
+    if (this.bodyCache === undefined) {
+      const body = this.event.body ?? '';
+      this.bodyCache = this.event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+    }
+    return this.bodyCache;
+  }
+
+  /** Parses the body as JSON, or throws a 400 naming the body. */
+  json(): unknown {
+    const bytes = this.bodyBytes();
+    if (bytes.length === 0) {
+      throw invalidField('request.body_missing', 'body', 'is missing; send a JSON document.');
+    }
+
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw invalidField('request.body_invalid_json', 'body', 'is not valid JSON; check the syntax.');
+    }
+  }
+
+  /** Requires a media type, or throws 415. */
+  requireMediaType(expected: string): void {
+    if (this.mediaType !== expected) {
+      throw new GatewayError(
+        'request.media_type_unsupported',
+        415,
+        `Content-Type must be ${expected}, not ${this.mediaType || 'missing'}.`,
+      );
+    }
+  }
+}

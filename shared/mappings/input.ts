@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+import { type FieldError, GatewayError, invalidFields } from '../errors.js';
+import { normalizeUrl, parseTargetUrl } from '../forwarding/url.js';
+import { formatPath } from '../http/validation.js';
+import type { MappingFields } from './repository.js';
+import { findServiceId } from './services.js';
+
+export const MAX_MAPPING_NAME_LENGTH = 255;
+
+const mappingSchema = z.object({
+  certificationId: z.union([z.number().int().positive(), z.string().regex(/^\d{1,16}$/)], {
+    error: 'is missing or invalid; send the id of a certificate of this account.',
+  }),
+  serviceId: z.union([z.string(), z.number()], {
+    error: 'is missing; use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
+  }),
+  enable: z.boolean({ error: 'is missing; send true or false.' }),
+  url: z.string({ error: 'is missing; send the absolute https URL of the target.' }),
+  siteId: z.union([z.string(), z.number()], { error: 'is missing; send the account id of the path.' }),
+  name: z
+    .string({ error: 'is missing; give the mapping a name.' })
+    .trim()
+    .min(1, 'must not be empty.')
+    .max(MAX_MAPPING_NAME_LENGTH, `must be at most ${MAX_MAPPING_NAME_LENGTH} characters.`),
+  deleted: z.boolean({ error: 'must be true or false.' }).optional(),
+  id: z.union([z.number(), z.string()]).optional(),
+  revision: z.union([z.number(), z.string()]).optional(),
+});
+
+/**
+ * Validates one mapping of a request body against the path account. Returns its fields,
+ * or the list of what is wrong with it, each field prefixed with `prefix`.
+ */
+export function validateMapping(
+  item: unknown,
+  accountId: string,
+  prefix: string,
+  options: { forCreate: boolean },
+): { fields: MappingFields } | { errors: FieldError[] } {
+  const parsed = mappingSchema.safeParse(item);
+  if (!parsed.success) {
+    return {
+      errors: parsed.error.issues.map((issue) => ({
+        field: formatPath(issue.path, prefix),
+        message: issue.message,
+      })),
+    };
+  }
+
+  const input = parsed.data;
+  const errors: FieldError[] = [];
+  const field = (name: string) => (prefix === '' ? name : `${prefix}.${name}`);
+
+  const serviceId = findServiceId(input.serviceId);
+  if (serviceId === undefined) {
+    errors.push({ field: field('serviceId'), message: 'is not a known service; use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).' });
+  }
+  if (String(input.siteId) !== accountId) {
+    errors.push({ field: field('siteId'), message: `must equal the account of the path (${accountId}).` });
+  }
+  if (options.forCreate && input.deleted === true) {
+    errors.push({ field: field('deleted'), message: 'must be false or absent when creating a mapping.' });
+  }
+
+  let normalizedUrl = '';
+  try {
+    parseTargetUrl(input.url, field('url'));
+    normalizedUrl = normalizeUrl(input.url);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) {
+      throw error;
+    }
+    errors.push(...(error.errors ?? [{ field: field('url'), message: error.message }]));
+  }
+
+  if (errors.length > 0) {
+    return { errors };
+  }
+  return {
+    fields: {
+      certificateId: Number(input.certificationId),
+      serviceId: serviceId!,
+      url: input.url,
+      normalizedUrl,
+      name: input.name,
+      enabled: input.enable,
+    },
+  };
+}
+
+/** Throws a 400 unless the `v` query parameter is the route's version. */
+export function requireVersion(value: string | undefined, accepted: readonly string[]): string {
+  if (value === undefined || !accepted.includes(value)) {
+    throw invalidFields('request.version_invalid', [
+      { field: 'v', message: `must be ${accepted.join(' or ')}; add ?v=${accepted[0]} to the URL.` },
+    ]);
+  }
+  return value;
+}
+
+/** Parses an If-Match revision: `3`, `"3"` or `W/"3"`. Undefined when malformed. */
+export function parseRevision(header: string): number | undefined {
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  return match ? Number(match[1]) : undefined;
+}

@@ -1,0 +1,63 @@
+import type { Permission } from './auth/identity.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a route reads from the request body. */
+export type BodyKind = 'none' | 'json' | 'multipart' | 'any';
+
+export interface RouteDefinition {
+  /** Stable id, also the base of the Lambda function's name. */
+  id: string;
+  methods: HttpMethod[];
+  /** API Gateway path template with `{name}` parameters. */
+  path: string;
+  /** Handler module relative to the repository root, without extension; it exports `handler`. */
+  handler: string;
+  permission: Permission;
+  body: BodyKind;
+}
+
+const CERTIFICATES = '/mtls/account/{accountId}/certificates';
+const MAPPINGS = '/api/account/{accountId}/configuration/ac-common/mtls';
+
+/**
+ * The route table: the single source of the API for the CDK stack and the local gateway.
+ * Each entry becomes one Lambda function behind one API Gateway resource.
+ */
+export const routes: readonly RouteDefinition[] = [
+  route('certificates-create', ['POST'], CERTIFICATES, 'functions/certificates/create', 'mtls.write', 'json'),
+  route('certificates-create-by-file', ['POST'], `${CERTIFICATES}/by-file`, 'functions/certificates/create-by-file', 'mtls.write', 'multipart'),
+  route('certificates-update', ['PUT'], CERTIFICATES, 'functions/certificates/update', 'mtls.write', 'json'),
+  route('certificates-update-by-file', ['PUT'], `${CERTIFICATES}/by-file`, 'functions/certificates/update-by-file', 'mtls.write', 'multipart'),
+  route('certificates-list', ['GET'], CERTIFICATES, 'functions/certificates/list', 'mtls.read', 'none'),
+  route('certificates-get', ['GET'], `${CERTIFICATES}/{certificateId}`, 'functions/certificates/get', 'mtls.read', 'none'),
+  route('certificates-delete', ['DELETE'], `${CERTIFICATES}/{certificateId}`, 'functions/certificates/delete', 'mtls.write', 'none'),
+  route('certificates-download', ['GET'], `${CERTIFICATES}/{certificateId}/download`, 'functions/certificates/download', 'mtls.read', 'none'),
+  route('mappings-create', ['POST'], MAPPINGS, 'functions/mappings/create', 'mtls.write', 'json'),
+  route('mappings-list', ['GET'], MAPPINGS, 'functions/mappings/list', 'mtls.read', 'none'),
+  route('mappings-get', ['GET'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/get', 'mtls.read', 'none'),
+  route('mappings-update', ['PUT'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/update', 'mtls.write', 'json'),
+  route('mappings-delete', ['DELETE'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/delete', 'mtls.write', 'none'),
+  route('runtime-check-mapping', ['POST'], '/mtls/mapping', 'functions/runtime/check-mapping', 'mtls.forward', 'json'),
+  route('runtime-check-account-mapping', ['POST'], '/mtls/account/{accountId}/mapping', 'functions/runtime/check-account-mapping', 'mtls.forward', 'json'),
+];
+
+function route(
+  id: string,
+  methods: HttpMethod[],
+  path: string,
+  handler: string,
+  permission: Permission,
+  body: BodyKind,
+): RouteDefinition {
+  return { id, methods, path, handler, permission, body };
+}
+
+/** Returns the route with this id, or throws: a handler naming an unknown route is a bug. */
+export function findRoute(id: string): RouteDefinition {
+  const found = routes.find((candidate) => candidate.id === id);
+  if (!found) {
+    throw new Error(`Route ${id} is not in the route table.`);
+  }
+  return found;
+}
