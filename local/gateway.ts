@@ -12,6 +12,7 @@ import type { ApiEvent, ApiResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { type RouteDefinition, routes as routeTable } from '../shared/routes.js';
 import { toLambdaContext, toProxyEvent } from './events.js';
+import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 
 type LambdaHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
@@ -25,8 +26,8 @@ export interface LocalGatewayOptions {
   maxBodyBytes?: number;
   /** @default the route table */
   routes?: readonly RouteDefinition[];
-  /** Runs before a matched request is dispatched; a thrown GatewayError becomes the response. */
-  beforeDispatch?: (request: IncomingMessage) => void;
+  /** Requests per second per source IP before 429; 0 disables. @default 10 */
+  rateLimitRps?: number;
 }
 
 export interface LocalGateway {
@@ -46,6 +47,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const router = new Router(options.routes ?? routeTable);
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const rateLimiter = new RateLimiter(options.rateLimitRps ?? 10);
 
   const loadHandler = (route: RouteDefinition): Promise<LambdaHandler> => {
     let loaded = handlers.get(route.handler);
@@ -58,7 +60,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   };
 
   const server = createServer((request, response) => {
-    void serve(request, response, { router, loadHandler, maxBodyBytes, options });
+    void serve(request, response, { router, loadHandler, maxBodyBytes, rateLimiter });
   });
   server.keepAliveTimeout = 5_000;
 
@@ -84,7 +86,7 @@ interface ServeContext {
   router: Router;
   loadHandler: (route: RouteDefinition) => Promise<LambdaHandler>;
   maxBodyBytes: number;
-  options: LocalGatewayOptions;
+  rateLimiter: RateLimiter;
 }
 
 async function serve(request: IncomingMessage, response: ServerResponse, context: ServeContext): Promise<void> {
@@ -96,6 +98,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
   let result: ApiResult;
 
   try {
+    context.rateLimiter.take(request.socket.remoteAddress ?? 'unknown');
     const match = context.router.match(method, url.pathname);
     if (match.kind === 'not-found') {
       throw new GatewayError('request.route_not_found', 404, `No route matches ${method} ${url.pathname}.`);
@@ -108,7 +111,6 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
     }
 
     routeId = match.route.id;
-    context.options.beforeDispatch?.(request);
     const body = await readBody(request, context.maxBodyBytes);
     const event = toProxyEvent(request, url, match.route, match.pathParameters, body);
     requestId = event.requestContext.requestId;

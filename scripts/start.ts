@@ -10,6 +10,7 @@ setDependencies(dependencies);
 const gateway = await startLocalGateway({
   host: process.env.HOST ?? '127.0.0.1',
   port: Number(process.env.PORT ?? 3000),
+  rateLimitRps: config.rateLimitRps,
 });
 logger.info('Local gateway started', { url: gateway.url, dataDir: config.dataDir });
 process.stdout.write(`mtls-gateway listening on ${gateway.url} (data in ${config.dataDir})\n`);

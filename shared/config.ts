@@ -10,6 +10,16 @@ export interface GatewayConfig {
   maxP12Iterations: number;
   /** Lifetime of the runtime caches in seconds; 0 disables them. @default 300 */
   cacheTtlSeconds: number;
+  /** Host names, IP addresses and CIDRs that forwards may reach although they are private. @default none */
+  forwardAllow: string | undefined;
+  /** PEM file of extra CAs trusted for forward targets, beside Node's roots. @default none */
+  forwardCaFile: string | undefined;
+  /** Time-out in ms for connecting to a forward target (DNS, TCP, TLS). @default 5000 */
+  forwardConnectTimeoutMs: number;
+  /** Time-out in ms for a whole forward, under API Gateway's 29 s. @default 25000 */
+  forwardTimeoutMs: number;
+  /** Requests per second per source IP in the local gateway; 0 disables. @default 10 */
+  rateLimitRps: number;
 }
 
 function readInteger(name: string, fallback: number): number {
@@ -32,5 +42,10 @@ export function loadConfig(): GatewayConfig {
     maxP12Bytes: readInteger('MTLS_MAX_P12_BYTES', 1024 * 1024),
     maxP12Iterations: readInteger('MTLS_MAX_P12_ITERATIONS', 200_000),
     cacheTtlSeconds: readInteger('MTLS_CACHE_TTL_SECONDS', 300),
+    forwardAllow: process.env.MTLS_FORWARD_ALLOW || undefined,
+    forwardCaFile: process.env.MTLS_FORWARD_CA_FILE || undefined,
+    forwardConnectTimeoutMs: readInteger('MTLS_FORWARD_CONNECT_TIMEOUT_MS', 5_000),
+    forwardTimeoutMs: readInteger('MTLS_FORWARD_TIMEOUT_MS', 25_000),
+    rateLimitRps: readInteger('MTLS_RATE_LIMIT_RPS', 10),
   };
 }

@@ -15,6 +15,8 @@ export interface RouteDefinition {
   handler: string;
   permission: Permission;
   body: BodyKind;
+  /** Audit action recorded for each request, for management writes only. */
+  audit?: string;
 }
 
 const CERTIFICATES = '/mtls/account/{accountId}/certificates';
@@ -25,20 +27,23 @@ const MAPPINGS = '/api/account/{accountId}/configuration/ac-common/mtls';
  * Each entry becomes one Lambda function behind one API Gateway resource.
  */
 export const routes: readonly RouteDefinition[] = [
-  route('certificates-create', ['POST'], CERTIFICATES, 'functions/certificates/create', 'mtls.write', 'json'),
-  route('certificates-create-by-file', ['POST'], `${CERTIFICATES}/by-file`, 'functions/certificates/create-by-file', 'mtls.write', 'multipart'),
-  route('certificates-update', ['PUT'], CERTIFICATES, 'functions/certificates/update', 'mtls.write', 'json'),
-  route('certificates-update-by-file', ['PUT'], `${CERTIFICATES}/by-file`, 'functions/certificates/update-by-file', 'mtls.write', 'multipart'),
+  route('certificates-create', ['POST'], CERTIFICATES, 'functions/certificates/create', 'mtls.write', 'json', 'certificate.create'),
+  route('certificates-create-by-file', ['POST'], `${CERTIFICATES}/by-file`, 'functions/certificates/create-by-file', 'mtls.write', 'multipart', 'certificate.create'),
+  route('certificates-update', ['PUT'], CERTIFICATES, 'functions/certificates/update', 'mtls.write', 'json', 'certificate.update'),
+  route('certificates-update-by-file', ['PUT'], `${CERTIFICATES}/by-file`, 'functions/certificates/update-by-file', 'mtls.write', 'multipart', 'certificate.update'),
   route('certificates-list', ['GET'], CERTIFICATES, 'functions/certificates/list', 'mtls.read', 'none'),
   route('certificates-get', ['GET'], `${CERTIFICATES}/{certificateId}`, 'functions/certificates/get', 'mtls.read', 'none'),
-  route('certificates-delete', ['DELETE'], `${CERTIFICATES}/{certificateId}`, 'functions/certificates/delete', 'mtls.write', 'none'),
+  route('certificates-delete', ['DELETE'], `${CERTIFICATES}/{certificateId}`, 'functions/certificates/delete', 'mtls.write', 'none', 'certificate.delete'),
   route('certificates-download', ['GET'], `${CERTIFICATES}/{certificateId}/download`, 'functions/certificates/download', 'mtls.read', 'none'),
-  route('mappings-create', ['POST'], MAPPINGS, 'functions/mappings/create', 'mtls.write', 'json'),
+  route('mappings-create', ['POST'], MAPPINGS, 'functions/mappings/create', 'mtls.write', 'json', 'mapping.create'),
   route('mappings-list', ['GET'], MAPPINGS, 'functions/mappings/list', 'mtls.read', 'none'),
   route('mappings-get', ['GET'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/get', 'mtls.read', 'none'),
-  route('mappings-update', ['PUT'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/update', 'mtls.write', 'json'),
-  route('mappings-delete', ['DELETE'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/delete', 'mtls.write', 'none'),
+  route('mappings-update', ['PUT'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/update', 'mtls.write', 'json', 'mapping.update'),
+  route('mappings-delete', ['DELETE'], `${MAPPINGS}/{mappingId}`, 'functions/mappings/delete', 'mtls.write', 'none', 'mapping.delete'),
   route('runtime-check-mapping', ['POST'], '/mtls/mapping', 'functions/runtime/check-mapping', 'mtls.forward', 'json'),
+  route('runtime-forward', ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], '/mtls/account/{accountId}', 'functions/runtime/forward', 'mtls.forward', 'any'),
+  route('runtime-p12-test', ['POST'], '/mtls/account/{accountId}/p12-test/multipart', 'functions/runtime/p12-test', 'mtls.write', 'multipart'),
+  route('audit-list', ['GET'], '/mtls/account/{accountId}/audit', 'functions/audit/list', 'mtls.read', 'none'),
   route('runtime-check-account-mapping', ['POST'], '/mtls/account/{accountId}/mapping', 'functions/runtime/check-account-mapping', 'mtls.forward', 'json'),
 ];
 
@@ -49,8 +54,9 @@ function route(
   handler: string,
   permission: Permission,
   body: BodyKind,
+  audit?: string,
 ): RouteDefinition {
-  return { id, methods, path, handler, permission, body };
+  return { id, methods, path, handler, permission, body, ...(audit ? { audit } : {}) };
 }
 
 /** Returns the route with this id, or throws: a handler naming an unknown route is a bug. */

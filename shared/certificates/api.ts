@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { invalidField } from '../errors.js';
+import { GatewayError, invalidField } from '../errors.js';
 import { parseMultipart } from '../http/multipart.js';
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
@@ -7,7 +7,7 @@ import type { ApiResponse } from '../http/types.js';
 import { parseWith } from '../http/validation.js';
 import { getCertificateService, getMappingService } from '../runtime/services.js';
 import { saveEach } from './batch.js';
-import { toCertificateEntity } from './entity.js';
+import { type CertificateEntity, toCertificateEntity } from './entity.js';
 import {
   createItemSchema,
   decodeP12,
@@ -35,6 +35,24 @@ function itemsOf(request: ApiRequest): unknown[] {
   return body;
 }
 
+/** Wraps a per-item save so that each item leaves an audit record, saved or not. */
+function audited<Item>(
+  request: ApiRequest,
+  save: (item: Item, index: number) => Promise<CertificateEntity>,
+): (item: Item, index: number) => Promise<CertificateEntity> {
+  return async (item, index) => {
+    try {
+      const entity = await save(item, index);
+      request.recordAudit({ objectId: entity.id, outcome: 'success' });
+      return entity;
+    } catch (error) {
+      const code = error instanceof GatewayError ? error.code : 'internal';
+      request.recordAudit({ outcome: 'failure', detail: `${code} (item ${index})` });
+      throw error;
+    }
+  };
+}
+
 function nameOf(item: unknown, index: number): string {
   const name = (item as { name?: unknown } | null)?.name;
   return typeof name === 'string' && name.trim() !== '' ? name.trim() : `item ${index}`;
@@ -45,7 +63,7 @@ export async function createCertificates(request: ApiRequest): Promise<ApiRespon
   const service = await getCertificateService();
   const now = new Date();
 
-  const result = await saveEach(itemsOf(request), nameOf, async (item, index) => {
+  const result = await saveEach(itemsOf(request), nameOf, audited(request, async (item, index) => {
     const input = parseWith(createItemSchema, item, 'certificate.invalid', `[${index}]`);
     const record = await service.create(accountId, {
       name: input.name,
@@ -55,7 +73,7 @@ export async function createCertificates(request: ApiRequest): Promise<ApiRespon
       fields: { name: `[${index}].name`, file: `[${index}].p12`, password: `[${index}].password` },
     });
     return toCertificateEntity(record, now);
-  });
+  }));
   return json(201, result);
 }
 
@@ -64,7 +82,7 @@ export async function updateCertificates(request: ApiRequest): Promise<ApiRespon
   const service = await getCertificateService();
   const now = new Date();
 
-  const result = await saveEach(itemsOf(request), nameOf, async (item, index) => {
+  const result = await saveEach(itemsOf(request), nameOf, audited(request, async (item, index) => {
     const input = parseWith(updateItemSchema, item, 'certificate.invalid', `[${index}]`);
     const record = await service.update(accountId, {
       id: parseCertificateId(input.id, `[${index}].id`),
@@ -75,7 +93,7 @@ export async function updateCertificates(request: ApiRequest): Promise<ApiRespon
       fields: { id: `[${index}].id`, name: `[${index}].name`, file: `[${index}].p12`, password: `[${index}].password` },
     });
     return toCertificateEntity(record, now);
-  });
+  }));
   return json(200, result);
 }
 
@@ -118,6 +136,7 @@ export async function createCertificateFromFile(request: ApiRequest): Promise<Ap
     password: input.password,
     fields: FILE_FIELDS,
   });
+  request.recordAudit({ objectId: record.id, outcome: 'success' });
   return json(201, { successfulySavedCertificates: [toCertificateEntity(record, new Date())], failedSaveToVaultCertificates: [] });
 }
 
@@ -135,6 +154,7 @@ export async function updateCertificateFromFile(request: ApiRequest): Promise<Ap
     password: input.password,
     fields: { ...FILE_FIELDS, id: 'certificate.id' },
   });
+  request.recordAudit({ objectId: record.id, outcome: 'success' });
   return json(200, { successfulySavedCertificates: [toCertificateEntity(record, new Date())], failedSaveToVaultCertificates: [] });
 }
 

@@ -62,7 +62,7 @@ export class CertificateService {
    * (3) store the key and chain as a new secret, (4) store the row.
    */
   async create(accountId: string, upload: CertificateUpload): Promise<CertificateRecord> {
-    const parsed = this.parseForUpload(upload);
+    const parsed = parseCertificateUpload(upload, this.options.config, this.now());
 
     await this.assertNameFree(accountId, upload.name, upload.fields.name);
 
@@ -113,7 +113,11 @@ export class CertificateService {
     if (change.password === undefined) {
       throw invalidField('certificate.password_missing', change.fields.password, 'is missing; send the password of the new p12.');
     }
-    const parsed = this.parseForUpload({ ...change, p12: change.p12, password: change.password });
+    const parsed = parseCertificateUpload(
+      { p12: change.p12, password: change.password, fields: change.fields },
+      this.options.config,
+      this.now(),
+    );
     const { version } = await this.putSecret(existing.secretPath, parsed.material, accountId);
 
     try {
@@ -201,26 +205,6 @@ export class CertificateService {
     return { privateKeyPem: data.privateKeyPem, leafPem: data.leafPem, chainPem: data.chainPem ?? '' };
   }
 
-  private parseForUpload(upload: { p12: Uint8Array; password: string; fields: P12FieldNames }): ParsedP12 {
-    const { config } = this.options;
-    const parsed = parseP12(
-      upload.p12,
-      upload.password,
-      { maxBytes: config.maxP12Bytes, maxIterations: config.maxP12Iterations },
-      upload.fields,
-    );
-
-    const notAfter = parsed.details.notAfter;
-    if (notAfter.getTime() < this.now().getTime()) {
-      throw invalidField(
-        'certificate.expired',
-        upload.fields.file,
-        `holds a leaf certificate that expired at ${notAfter.toISOString()} (notAfter); upload a renewed certificate.`,
-      );
-    }
-    return parsed;
-  }
-
   private async assertNameFree(accountId: string, name: string, field: string, exceptId?: number): Promise<void> {
     const clash = await this.repository.findByName(accountId, name, exceptId);
     if (clash) {
@@ -263,6 +247,34 @@ export class CertificateService {
     logger.error('Failed to write certificate row', { accountId, error });
     return new GatewayError('store.unavailable', 503, 'The certificate database is unavailable; nothing was stored. Retry later.');
   }
+}
+
+/**
+ * Parses and checks an uploaded p12 as every upload path does: the p12 rules of the parser,
+ * then a leaf that has not expired. A leaf that is not yet valid is accepted, so a renewed
+ * certificate can be uploaded ahead of time.
+ */
+export function parseCertificateUpload(
+  upload: { p12: Uint8Array; password: string; fields: P12FieldNames },
+  config: GatewayConfig,
+  now: Date,
+): ParsedP12 {
+  const parsed = parseP12(
+    upload.p12,
+    upload.password,
+    { maxBytes: config.maxP12Bytes, maxIterations: config.maxP12Iterations },
+    upload.fields,
+  );
+
+  const notAfter = parsed.details.notAfter;
+  if (notAfter.getTime() < now.getTime()) {
+    throw invalidField(
+      'certificate.expired',
+      upload.fields.file,
+      `holds a leaf certificate that expired at ${notAfter.toISOString()} (notAfter); upload a renewed certificate.`,
+    );
+  }
+  return parsed;
 }
 
 export function certificateNotFound(id: number): GatewayError {

@@ -2,9 +2,12 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 import type { Identity } from '../auth/identity.js';
+import { appendAuditEvents } from '../audit/trail.js';
 import { GatewayError } from '../errors.js';
 import { logger } from '../logger.js';
 import { findRoute, type RouteDefinition } from '../routes.js';
+import { getDependencies } from '../runtime/dependencies.js';
+import { authenticateEvent } from './authentication.js';
 import { authorize, validateAccountId } from './authorize.js';
 import { ApiRequest } from './request.js';
 import { problem, toProxyResult } from './response.js';
@@ -20,12 +23,7 @@ export interface AuthenticatedContext extends Context {
 /** Produces the caller's identity from the whole event, or throws a 401 GatewayError. */
 export type Authenticator = (event: ApiEvent) => Promise<Identity>;
 
-let authenticator: Authenticator = async () => ({
-  principal: 'local-development',
-  accounts: '*',
-  permissions: ['mtls.read', 'mtls.write', 'mtls.forward'],
-  authType: 'local',
-});
+let authenticator: Authenticator = authenticateEvent;
 
 /** Replaces the authentication step that every handler runs. */
 export function setAuthenticator(next: Authenticator): void {
@@ -90,7 +88,44 @@ export function createHandler(routeId: string, work: RouteWork) {
       }
       authorize(identity, route.permission, accountId);
 
-      const response = await work(new ApiRequest(event, route, identity));
-      return toProxyResult(response);
+      const request = new ApiRequest(event, route, identity);
+      try {
+        const response = await work(request);
+        await writeAudit(request, accountId, undefined);
+        return toProxyResult(response);
+      } catch (error) {
+        await writeAudit(request, accountId, error);
+        throw error;
+      }
     });
+}
+
+/**
+ * Appends the audit rows of a management write. A request that recorded nothing gets one
+ * row for its path object. A failure to write the trail is logged, not returned, because
+ * the write itself has already happened.
+ */
+async function writeAudit(request: ApiRequest, accountId: string | undefined, error: unknown): Promise<void> {
+  const action = request.route.audit;
+  if (action === undefined || accountId === undefined) {
+    return;
+  }
+
+  const records = [...request.auditRecords];
+  if (records.length === 0) {
+    const rawId = request.event.pathParameters?.certificateId ?? request.event.pathParameters?.mappingId;
+    const objectId = rawId && /^\d{1,15}$/.test(rawId) ? Number(rawId) : undefined;
+    records.push(
+      error === undefined
+        ? { objectId, outcome: 'success' }
+        : { objectId, outcome: 'failure', detail: error instanceof GatewayError ? error.code : 'internal' },
+    );
+  }
+
+  try {
+    const { sql } = await getDependencies();
+    await appendAuditEvents(sql, request.identity, accountId, action, records);
+  } catch (auditError) {
+    logger.error('Failed to write audit events', { accountId, action, requestId: request.requestId, error: auditError });
+  }
 }

@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../audit/trail.js';
 import type { Identity } from '../auth/identity.js';
 import { GatewayError, invalidField } from '../errors.js';
 import type { RouteDefinition } from '../routes.js';
@@ -6,12 +7,18 @@ import type { ApiEvent } from './types.js';
 /** Read access to one API Gateway proxy event, with the identity that the middleware set. */
 export class ApiRequest {
   private bodyCache: Buffer | undefined;
+  /** Audit records of this request, written by the handler factory when the route is audited. */
+  readonly auditRecords: AuditRecord[] = [];
 
   constructor(
     readonly event: ApiEvent,
     readonly route: RouteDefinition,
     readonly identity: Identity,
   ) {}
+
+  recordAudit(record: AuditRecord): void {
+    this.auditRecords.push(record);
+  }
 
   get method(): string {
     return this.event.httpMethod.toUpperCase();

@@ -65,6 +65,9 @@ export async function createMappings(request: ApiRequest): Promise<ApiResponse> 
   }
 
   const created = await (await getMappingService()).createAll(accountId, items);
+  for (const record of created) {
+    request.recordAudit({ objectId: record.id, outcome: 'success' });
+  }
   return json(201, created.map(toMappingEntity));
 }
 

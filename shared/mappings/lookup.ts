@@ -20,6 +20,8 @@ export interface MappingCandidate {
   certificateNotAfter: Date;
   /** The certificate row exists, is not deleted and has a stored secret version. */
   certificateLive: boolean;
+  secretPath: string;
+  secretVersion: number;
 }
 
 const cache = new TtlCache<MappingCandidate[]>();
@@ -66,6 +68,8 @@ interface CandidateRow {
   not_before: Date | string | null;
   not_after: Date | string | null;
   certificate_live: boolean | null;
+  secret_path: string | null;
+  secret_version: number | null;
   [column: string]: unknown;
 }
 
@@ -79,7 +83,7 @@ async function queryMappings(sql: SqlExecutor, keys: LookupKey[]): Promise<Mappi
 
   const rows = await sql.execute<CandidateRow>(
     `SELECT i.idx, m.id AS mapping_id, m.service_id, m.certificate_id, c.not_before, c.not_after,
-       (c.id IS NOT NULL AND NOT c.deleted AND c.secret_version > 0) AS certificate_live
+       c.secret_path, c.secret_version, (c.id IS NOT NULL AND NOT c.deleted AND c.secret_version > 0) AS certificate_live
      FROM jsonb_to_recordset(CAST(:items AS jsonb))
        AS i(idx integer, account_id text, service_id integer, normalized_url text)
      JOIN mappings m ON m.account_id = i.account_id AND m.normalized_url = i.normalized_url
@@ -98,6 +102,8 @@ async function queryMappings(sql: SqlExecutor, keys: LookupKey[]): Promise<Mappi
       certificateNotBefore: new Date(row.not_before ?? 0),
       certificateNotAfter: new Date(row.not_after ?? 0),
       certificateLive: row.certificate_live === true,
+      secretPath: row.secret_path ?? '',
+      secretVersion: Number(row.secret_version ?? 0),
     });
   }
   return grouped;

@@ -1,0 +1,348 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startLocalGateway } from '../../local/gateway.js';
+import { call, certificateForm } from '../support/http.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+
+const ACCOUNT = 'acme';
+const BASE = `/mtls/account/${ACCOUNT}/certificates`;
+const RSA_FINGERPRINT = 'c0d6aae1d425f6410e34ffe28e1ea21c24babfcd50692fbeedb4cad246afeba1';
+
+async function secretFileCount(dataDir: string): Promise<number> {
+  const folders = await readdir(path.join(dataDir, 'secrets'));
+  let count = 0;
+  for (const folder of folders) {
+    count += (await readdir(path.join(dataDir, 'secrets', folder))).length;
+  }
+  return count;
+}
+
+describe('certificate routes', () => {
+  let gateway: TestGateway;
+  let counter = 0;
+
+  const uniqueName = (prefix = 'cert') => `${prefix}-${(counter += 1)}`;
+
+  const uploadJson = (name: string, p12: Buffer | number[] | string, password = SAMPLE_PASSWORD) =>
+    gateway.request('POST', BASE, { json: [{ name, p12: Buffer.isBuffer(p12) ? p12.toString('base64') : p12, password }] });
+
+  /** Asserts a 400 problem naming `field`, with nothing new stored. */
+  async function expectRejected(send: () => Promise<{ status: number; body: any; headers: Headers }>, field: string, code?: string) {
+    const rowsBefore = (await gateway.request('GET', BASE)).body.length;
+    const secretsBefore = await secretFileCount(gateway.dataDir);
+
+    const response = await send();
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
+    if (code) {
+      expect(response.body.code).toBe(code);
+    }
+    expect((await gateway.request('GET', BASE)).body).toHaveLength(rowsBefore);
+    expect(await secretFileCount(gateway.dataDir)).toBe(secretsBefore);
+    return response;
+  }
+
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('uploads by JSON base64', async () => {
+    const response = await uploadJson('json-base64', readSample('openssl3-default.p12'));
+
+    expect(response.status).toBe(201);
+    expect(response.body.failedSaveToVaultCertificates).toEqual([]);
+    expect(response.body.successfulySavedCertificates[0]).toMatchObject({
+      name: 'json-base64',
+      displayName: 'json-base64',
+      siteId: ACCOUNT,
+      deleted: false,
+      status: 'Available',
+      fingerprintSha256: RSA_FINGERPRINT,
+      keyType: 'RSA-2048',
+      chainLength: 1,
+    });
+    expect(response.body.successfulySavedCertificates[0].expirationDate).toMatch(/^2126-11-10T/);
+  });
+
+  it('uploads by JSON byte array', async () => {
+    const response = await uploadJson('json-bytes', [...readSample('openssl3-with-chain.p12')]);
+
+    expect(response.status).toBe(201);
+    expect(response.body.successfulySavedCertificates[0].chainLength).toBe(3);
+  });
+
+  it('uploads by multipart', async () => {
+    const response = await gateway.request('POST', `${BASE}/by-file`, {
+      body: certificateForm(readSample('ec-p256-with-chain.p12'), { name: 'multipart-ec', password: SAMPLE_PASSWORD }),
+    });
+
+    expect(response.status).toBe(201);
+    expect(response.body.successfulySavedCertificates[0].keyType).toBe('EC-P256');
+  });
+
+  it('gets, lists and downloads without the key', async () => {
+    const created = await uploadJson(uniqueName('download'), readSample('openssl3-with-chain.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    const fetched = await gateway.request('GET', `${BASE}/${id}`);
+    const listed = await gateway.request('GET', BASE);
+    const pem = await gateway.request('GET', `${BASE}/${id}/download`);
+
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.id).toBe(id);
+    expect(listed.body.map((item: { id: number }) => item.id)).toContain(id);
+    expect(pem.status).toBe(200);
+    expect(pem.headers.get('content-type')).toBe('application/x-pem-file');
+    expect(pem.text.match(/BEGIN CERTIFICATE/g)).toHaveLength(3);
+    expect(pem.text).not.toContain('PRIVATE KEY');
+  });
+
+  it('keeps ids above 2^32 exact in JSON', async () => {
+    const created = await uploadJson(uniqueName('wide-id'), readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    expect(id).toBeGreaterThan(2 ** 32);
+    expect(Number.isSafeInteger(id)).toBe(true);
+  });
+
+  it('saves the good items of a mixed array', async () => {
+    const response = await gateway.request('POST', BASE, {
+      json: [
+        { name: 'mixed-good', p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD },
+        { name: 'mixed-bad', p12: readSample('openssl3-default.p12').toString('base64'), password: 'wrong' },
+      ],
+    });
+
+    expect(response.status).toBe(201);
+    expect(response.body.successfulySavedCertificates.map((item: { name: string }) => item.name)).toEqual(['mixed-good']);
+    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({ name: 'mixed-bad', code: 'certificate.password_invalid' });
+  });
+
+  it('rejects an array whose items all fail', async () => {
+    const response = await gateway.request('POST', BASE, {
+      json: [
+        { name: 'all-bad-1', p12: readSample('not-a-p12.pem').toString('base64'), password: 'x' },
+        { name: '', p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD },
+      ],
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['[0].p12', '[1].name']);
+  });
+
+  it('rejects a duplicate name naming the holder', async () => {
+    const first = await uploadJson('duplicate', readSample('openssl3-default.p12'));
+    const second = await uploadJson('duplicate', readSample('openssl3-default.p12'));
+
+    expect(second.status).toBe(409);
+    expect(second.body.code).toBe('certificate.name_taken');
+    expect(second.body.detail).toContain(String(first.body.successfulySavedCertificates[0].id));
+  });
+
+  it('updates with a new p12 and renames', async () => {
+    const created = await uploadJson(uniqueName('update'), readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    const replaced = await gateway.request('PUT', BASE, {
+      json: [{ id, name: 'updated-ec', p12: readSample('ec-p256-with-chain.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+    });
+    const renamed = await gateway.request('PUT', BASE, { json: [{ id, name: 'renamed-only' }] });
+    const fetched = await gateway.request('GET', `${BASE}/${id}`);
+
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.successfulySavedCertificates[0].keyType).toBe('EC-P256');
+    expect(renamed.status).toBe(200);
+    expect(fetched.body).toMatchObject({ name: 'renamed-only', keyType: 'EC-P256' });
+  });
+
+  it('updates by multipart', async () => {
+    const created = await uploadJson(uniqueName('update-file'), readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    const response = await gateway.request('PUT', `${BASE}/by-file`, {
+      body: certificateForm(readSample('java-keytool.p12'), { id, name: 'keytool', password: SAMPLE_PASSWORD }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.successfulySavedCertificates[0].subject).toContain('keytool-client.example.test');
+  });
+
+  it('answers 404 for an unknown id in a lone PUT', async () => {
+    const response = await gateway.request('PUT', BASE, { json: [{ id: 999, name: 'ghost' }] });
+
+    expect(response.status).toBe(404);
+  });
+
+  it('lists an unknown id of a PUT batch as failed', async () => {
+    const created = await uploadJson(uniqueName('batch-put'), readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    const response = await gateway.request('PUT', BASE, {
+      json: [
+        { id, name: 'batch-put-renamed' },
+        { id: 999, name: 'ghost' },
+      ],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({ name: 'ghost', code: 'certificate.not_found' });
+  });
+
+  it('deletes, hides and frees the name', async () => {
+    const created = await uploadJson('to-delete', readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+    const secretsBefore = await secretFileCount(gateway.dataDir);
+
+    const deleted = await gateway.request('DELETE', `${BASE}/${id}`);
+    const fetched = await gateway.request('GET', `${BASE}/${id}`);
+    const listed = await gateway.request('GET', BASE);
+    const reused = await uploadJson('to-delete', readSample('openssl3-default.p12'));
+
+    expect(deleted.status).toBe(200);
+    expect(fetched.status).toBe(404);
+    expect(listed.body.map((item: { id: number }) => item.id)).not.toContain(id);
+    expect(await secretFileCount(gateway.dataDir)).toBe(secretsBefore);
+    expect(reused.status).toBe(201);
+  });
+
+  it('treats another account certificate as not found', async () => {
+    const created = await uploadJson(uniqueName('tenant'), readSample('openssl3-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+    const other = '/mtls/account/globex/certificates';
+
+    const fetched = await gateway.request('GET', `${other}/${id}`);
+    const downloaded = await gateway.request('GET', `${other}/${id}/download`);
+    const deleted = await gateway.request('DELETE', `${other}/${id}`);
+    const updated = await gateway.request('PUT', other, { json: [{ id, name: 'stolen' }] });
+
+    expect(fetched.status).toBe(404);
+    expect(downloaded.status).toBe(404);
+    expect(deleted.status).toBe(404);
+    expect(updated.status).toBe(404);
+    expect((await gateway.request('GET', `${BASE}/${id}`)).status).toBe(200);
+  });
+
+  it('answers 404 for a malformed id', async () => {
+    const response = await gateway.request('GET', `${BASE}/not-a-number`);
+
+    expect(response.status).toBe(404);
+  });
+
+  describe('bad input', () => {
+    it('rejects a wrong password', async () => {
+      await expectRejected(() => uploadJson(uniqueName(), readSample('openssl3-default.p12'), 'wrong'), '[0].password', 'certificate.password_invalid');
+    });
+
+    it('rejects a PEM certificate', async () => {
+      await expectRejected(() => uploadJson(uniqueName(), readSample('not-a-p12.pem')), '[0].p12', 'certificate.not_p12');
+    });
+
+    it('rejects random bytes', async () => {
+      await expectRejected(() => uploadJson(uniqueName(), Buffer.from(Array.from({ length: 512 }, (_, index) => (index * 37) % 256))), '[0].p12');
+    });
+
+    it('rejects a truncated file', async () => {
+      await expectRejected(() => uploadJson(uniqueName(), readSample('truncated.p12')), '[0].p12', 'certificate.unreadable');
+    });
+
+    it('rejects a mismatched key', async () => {
+      await expectRejected(() => uploadJson(uniqueName(), readSample('key-mismatch.p12')), '[0].p12', 'certificate.key_mismatch');
+    });
+
+    it('rejects a file over the size limit', async () => {
+      const response = await expectRejected(() => uploadJson(uniqueName(), Buffer.alloc(1024 * 1024 + 1, 0x30)), '[0].p12', 'certificate.too_large');
+
+      expect(response.body.detail).toContain('1048576');
+    });
+
+    it.each([
+      ['missing name', { p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['empty name', { name: '  ', p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['long name', { name: 'n'.repeat(256), p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['missing password', { name: 'x', p12: 'AAAA' }, '[0].password'],
+      ['missing p12', { name: 'x', password: 'x' }, '[0].p12'],
+      ['p12 as object', { name: 'x', p12: { a: 1 }, password: 'x' }, '[0].p12'],
+      ['p12 bytes over 255', { name: 'x', p12: [1, 256], password: 'x' }, '[0].p12'],
+      ['p12 negative bytes', { name: 'x', p12: [-1, 2], password: 'x' }, '[0].p12'],
+      ['p12 invalid base64', { name: 'x', p12: 'not base64!', password: 'x' }, '[0].p12'],
+    ])('rejects %s', async (_case, item, field) => {
+      await expectRejected(() => gateway.request('POST', BASE, { json: [item] }), field);
+    });
+
+    it('rejects a body that is not JSON', async () => {
+      await expectRejected(() => gateway.request('POST', BASE, { body: '{not json', headers: { 'content-type': 'application/json' } }), 'body', 'request.body_invalid_json');
+    });
+
+    it('rejects a body that is not an array', async () => {
+      await expectRejected(() => gateway.request('POST', BASE, { json: { name: 'x' } }), 'body');
+    });
+
+    it('rejects multipart without file', async () => {
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(undefined, { name: 'x', password: 'x' }) }),
+        'file',
+        'certificate.file_missing',
+      );
+    });
+
+    it('rejects multipart without certificate', async () => {
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(readSample('openssl3-default.p12'), undefined) }),
+        'certificate',
+        'certificate.field_missing',
+      );
+    });
+
+    it('rejects a certificate part that is not JSON', async () => {
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(readSample('openssl3-default.p12'), '{oops') }),
+        'certificate',
+        'certificate.field_invalid_json',
+      );
+    });
+
+    it('rejects an invalid account id', async () => {
+      const response = await gateway.request('GET', '/mtls/account/bad%20account/certificates');
+
+      expect(response.status).toBe(400);
+      expect(response.body.errors[0].field).toBe('accountId');
+    });
+  });
+
+  describe('local gateway', () => {
+    it('answers 404 for an unknown path', async () => {
+      const response = await gateway.request('GET', '/nowhere');
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+    });
+
+    it('answers 405 with Allow', async () => {
+      const response = await gateway.request('PATCH', BASE);
+
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toContain('GET');
+    });
+
+    it('answers 413 for an oversized body', async () => {
+      const small = await startLocalGateway({ host: '127.0.0.1', port: 0, maxBodyBytes: 1024, rateLimitRps: 0 });
+      try {
+        const response = await call(small.url, 'POST', BASE, { body: 'x'.repeat(2048) });
+
+        expect(response.status).toBe(413);
+      } finally {
+        await small.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+
+const ACCOUNT = 'acme';
+const OTHER = 'globex';
+const BASE = `/api/account/${ACCOUNT}/configuration/ac-common/mtls`;
+
+describe('mapping routes', () => {
+  let gateway: TestGateway;
+  let certificateId: number;
+  let otherCertificateId: number;
+
+  async function upload(account: string, name: string): Promise<number> {
+    const response = await gateway.request('POST', `/mtls/account/${account}/certificates`, {
+      json: [{ name, p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+    });
+    expect(response.status).toBe(201);
+    return response.body.successfulySavedCertificates[0].id;
+  }
+
+  function mapping(overrides: Record<string, unknown> = {}) {
+    return {
+      certificationId: certificateId,
+      serviceId: '1',
+      enable: true,
+      url: 'https://idp.example.test/token',
+      siteId: ACCOUNT,
+      name: `m-${Math.random().toString(36).slice(2)}`,
+      deleted: false,
+      ...overrides,
+    };
+  }
+
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    certificateId = await upload(ACCOUNT, 'idp-client');
+    otherCertificateId = await upload(OTHER, 'other-client');
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('creates and lists mappings', async () => {
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://list.example.test/a', name: 'list-a' })],
+    });
+    const listed = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    expect(created.status).toBe(201);
+    expect(created.body[0]).toMatchObject({
+      certificationId: certificateId,
+      serviceId: '1',
+      enable: true,
+      siteId: ACCOUNT,
+      name: 'list-a',
+      deleted: false,
+      revision: 1,
+    });
+    expect(created.body[0].id).toBeGreaterThan(2 ** 32);
+    expect(listed.body.map((item: { name: string }) => item.name)).toContain('list-a');
+  });
+
+  it('returns the revision as ETag', async () => {
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://etag.example.test/' })] });
+    const id = created.body[0].id;
+
+    const fetched = await gateway.request('GET', `${BASE}/${id}?v=3.0`);
+
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get('etag')).toBe('"1"');
+  });
+
+  it('updates with If-Match and rejects a stale revision', async () => {
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://put.example.test/' })] });
+    const entity = created.body[0];
+
+    const disabled = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+      json: { ...entity, enable: false },
+      headers: { 'if-match': '1' },
+    });
+    const stale = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+      json: { ...entity, enable: true },
+      headers: { 'if-match': '1' },
+    });
+    const missing = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, { json: entity });
+
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.enable).toBe(false);
+    expect(disabled.body.revision).toBe(2);
+    expect(stale.status).toBe(409);
+    expect(stale.body.code).toBe('mapping.revision_stale');
+    expect(missing.status).toBe(428);
+  });
+
+  it('deletes a mapping and then 404s', async () => {
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://del.example.test/' })] });
+    const id = created.body[0].id;
+
+    const deleted = await gateway.request('DELETE', `${BASE}/${id}?v=3.0`);
+    const again = await gateway.request('GET', `${BASE}/${id}?v=3.0`);
+
+    expect(deleted.status).toBe(200);
+    expect(again.status).toBe(404);
+  });
+
+  it('hides another account mapping as not found', async () => {
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://own.example.test/' })] });
+    const id = created.body[0].id;
+
+    const foreign = await gateway.request('GET', `/api/account/${OTHER}/configuration/ac-common/mtls/${id}?v=3.0`);
+
+    expect(foreign.status).toBe(404);
+  });
+
+  it('rejects a duplicate key naming the existing mapping', async () => {
+    const first = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://dup.example.test/x' })] });
+    const clash = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'HTTPS://DUP.example.test:443/x?query=ignored' })],
+    });
+
+    expect(clash.status).toBe(409);
+    expect(clash.body.code).toBe('mapping.duplicate');
+    expect(clash.body.detail).toContain(String(first.body[0].id));
+  });
+
+  it('rejects a duplicate name', async () => {
+    await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ name: 'same-name', url: 'https://n1.example.test/' })] });
+    const clash = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ name: 'same-name', url: 'https://n2.example.test/' })],
+    });
+
+    expect(clash.status).toBe(409);
+  });
+
+  it('creates all or nothing', async () => {
+    const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://batch.example.test/ok', name: 'batch-ok' }), mapping({ url: 'http://batch.example.test/' })],
+    });
+    const listed = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['[1].url']);
+    expect(listed.body.map((item: { name: string }) => item.name)).not.toContain('batch-ok');
+  });
+
+  // Bodies are built inside the test because the certificate id exists only after beforeAll.
+  it.each([
+    ['missing v', `${BASE}`, (): unknown => [mapping()], 'v'],
+    ['wrong v', `${BASE}?v=2.0`, () => [mapping()], 'v'],
+    ['non-array body', `${BASE}?v=3.0`, () => mapping(), 'body'],
+    ['missing url', `${BASE}?v=3.0`, () => [{ ...mapping(), url: undefined }], '[0].url'],
+    ['unknown service', `${BASE}?v=3.0`, () => [mapping({ serviceId: '7' })], '[0].serviceId'],
+    ['relative url', `${BASE}?v=3.0`, () => [mapping({ url: '/token' })], '[0].url'],
+    ['http url', `${BASE}?v=3.0`, () => [mapping({ url: 'http://idp.example.test/' })], '[0].url'],
+    ['userinfo url', `${BASE}?v=3.0`, () => [mapping({ url: 'https://user:pass@idp.example.test/' })], '[0].url'],
+    ['deleted true', `${BASE}?v=3.0`, () => [mapping({ deleted: true })], '[0].deleted'],
+    ['other siteId', `${BASE}?v=3.0`, () => [mapping({ siteId: OTHER })], '[0].siteId'],
+  ])('rejects %s with 400', async (_case, path, body, field) => {
+    const before = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    const response = await gateway.request('POST', path, { json: body() });
+    const after = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
+    expect(after.body).toHaveLength(before.body.length);
+  });
+
+  it('does not leak the userinfo password', async () => {
+    const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://user:s3cret-pass@idp.example.test/' })],
+    });
+
+    expect(response.text).not.toContain('s3cret-pass');
+  });
+
+  it('rejects another account certificate', async () => {
+    const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ certificationId: otherCertificateId, url: 'https://foreign-cert.example.test/' })],
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].field).toBe('[0].certificationId');
+  });
+
+  it('accepts service names and numbers', async () => {
+    const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [
+        mapping({ serviceId: 'WEBHOOKS', url: 'https://svc.example.test/a' }),
+        mapping({ serviceId: 0, url: 'https://svc.example.test/b' }),
+      ],
+    });
+
+    expect(response.status).toBe(201);
+    expect(response.body.map((item: { serviceId: string }) => item.serviceId)).toEqual(['2', '0']);
+  });
+
+  it('blocks deleting a certificate in use', async () => {
+    const inUse = await upload(ACCOUNT, 'in-use');
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ certificationId: inUse, url: 'https://inuse.example.test/' })],
+    });
+
+    const refused = await gateway.request('DELETE', `/mtls/account/${ACCOUNT}/certificates/${inUse}`);
+    await gateway.request('DELETE', `${BASE}/${created.body[0].id}?v=3.0`);
+    const allowed = await gateway.request('DELETE', `/mtls/account/${ACCOUNT}/certificates/${inUse}`);
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('certificate.in_use');
+    expect(refused.body.mappings[0].id).toBe(created.body[0].id);
+    expect(allowed.status).toBe(200);
+  });
+
+  it('lets one of 20 concurrent creates win', async () => {
+    const body = [mapping({ url: 'https://race.example.test/', name: 'race' })];
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => gateway.request('POST', `${BASE}?v=3.0`, { json: body })),
+    );
+    const listed = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    expect(responses.filter((response) => response.status === 201)).toHaveLength(1);
+    expect(responses.filter((response) => response.status === 409)).toHaveLength(19);
+    expect(listed.body.filter((item: { name: string }) => item.name === 'race')).toHaveLength(1);
+  });
+});
