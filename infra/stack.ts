@@ -35,7 +35,9 @@ export class MtlsGatewayStack extends Stack {
     });
 
     const database = new rds.DatabaseCluster(this, 'Database', {
-      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+      engine: rds.DatabaseClusterEngine.auroraPostgres({
+        version: rds.AuroraPostgresEngineVersion.VER_16_4,
+      }),
       writer: rds.ClusterInstance.serverlessV2('writer'),
       serverlessV2MinCapacity: 0,
       serverlessV2MaxCapacity: 4,
@@ -75,7 +77,9 @@ export class MtlsGatewayStack extends Stack {
       memorySize: 1024,
       // API Gateway ends the integration at 29 s.
       timeout: Duration.seconds(29),
-      logGroup: new logs.LogGroup(this, `Logs-${route.id}`, { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup: new logs.LogGroup(this, `Logs-${route.id}`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+      }),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'mtls-gateway',
         MTLS_DATABASE_CLUSTER_ARN: database.clusterArn,
@@ -86,7 +90,8 @@ export class MtlsGatewayStack extends Stack {
         format: OutputFormat.ESM,
         target: 'node24',
         // ESM bundles need require() for the CommonJS packages they contain.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         externalModules: ['@aws-sdk/*'],
       },
     });

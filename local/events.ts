@@ -64,7 +64,10 @@ export function toProxyEvent(
   };
 }
 
-function localIdentity(sourceIp: string, userAgent: string | undefined): ApiEvent['requestContext']['identity'] {
+function localIdentity(
+  sourceIp: string,
+  userAgent: string | undefined,
+): ApiEvent['requestContext']['identity'] {
   return {
     accessKey: null,
     accountId: null,

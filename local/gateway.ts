@@ -22,7 +22,7 @@ export interface LocalGatewayOptions {
   host?: string;
   /** 0 picks a free port. @default 3000 */
   port?: number;
-  /** Maximum request body in bytes; larger bodies get a 413. @default 6 MiB, Lambda's payload limit */
+  /** Maximum request body in bytes. Larger bodies get a 413. @default 6 MiB, Lambda's payload limit */
   maxBodyBytes?: number;
   /** @default the route table */
   routes?: readonly RouteDefinition[];
@@ -89,7 +89,11 @@ interface ServeContext {
   rateLimiter: RateLimiter;
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, context: ServeContext): Promise<void> {
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: ServeContext,
+): Promise<void> {
   const started = performance.now();
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
@@ -101,13 +105,22 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
     context.rateLimiter.take(request.socket.remoteAddress ?? 'unknown');
     const match = context.router.match(method, url.pathname);
     if (match.kind === 'not-found') {
-      throw new GatewayError('request.route_not_found', 404, `No route matches ${method} ${url.pathname}.`);
+      throw new GatewayError(
+        'request.route_not_found',
+        404,
+        `No route matches ${method} ${url.pathname}.`,
+      );
     }
     if (match.kind === 'method-not-allowed') {
       const allow = [...new Set(match.allowed)].join(', ');
-      throw new GatewayError('request.method_not_allowed', 405, `${method} is not allowed here; use ${allow}.`, {
-        headers: { allow },
-      });
+      throw new GatewayError(
+        'request.method_not_allowed',
+        405,
+        `${method} is not allowed here. Use ${allow}.`,
+        {
+          headers: { allow },
+        },
+      );
     }
 
     routeId = match.route.id;
@@ -140,7 +153,10 @@ function gatewayFailure(error: unknown, pathname: string, requestId: string): Ap
 
   logger.error('Local gateway failed to invoke a handler', { requestId, error });
   return toProxyResult(
-    problem(new GatewayError('internal', 500, `Internal error; quote request id ${requestId}.`), pathname),
+    problem(
+      new GatewayError('internal', 500, `Internal error. Quote request id ${requestId}.`),
+      pathname,
+    ),
   );
 }
 
@@ -166,7 +182,11 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
 }
 
 function tooLarge(maxBytes: number): GatewayError {
-  return new GatewayError('request.body_too_large', 413, `The request body is over the limit of ${maxBytes} bytes.`);
+  return new GatewayError(
+    'request.body_too_large',
+    413,
+    `The request body is over the limit of ${maxBytes} bytes.`,
+  );
 }
 
 function writeResult(response: ServerResponse, result: ApiResult): void {
@@ -178,7 +198,9 @@ function writeResult(response: ServerResponse, result: ApiResult): void {
     headers.set(name.toLowerCase(), values.map(String));
   }
 
-  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body, 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
   headers.set('content-length', String(body.length));
   headers.delete('transfer-encoding');
 

@@ -63,17 +63,25 @@ export async function createCertificates(request: ApiRequest): Promise<ApiRespon
   const service = await getCertificateService();
   const now = new Date();
 
-  const result = await saveEach(itemsOf(request), nameOf, audited(request, async (item, index) => {
-    const input = parseWith(createItemSchema, item, 'certificate.invalid', `[${index}]`);
-    const record = await service.create(accountId, {
-      name: input.name,
-      displayName: input.displayName,
-      p12: decodeP12(input.p12, `[${index}].p12`),
-      password: input.password,
-      fields: { name: `[${index}].name`, file: `[${index}].p12`, password: `[${index}].password` },
-    });
-    return toCertificateEntity(record, now);
-  }));
+  const result = await saveEach(
+    itemsOf(request),
+    nameOf,
+    audited(request, async (item, index) => {
+      const input = parseWith(createItemSchema, item, 'certificate.invalid', `[${index}]`);
+      const record = await service.create(accountId, {
+        name: input.name,
+        displayName: input.displayName,
+        p12: decodeP12(input.p12, `[${index}].p12`),
+        password: input.password,
+        fields: {
+          name: `[${index}].name`,
+          file: `[${index}].p12`,
+          password: `[${index}].password`,
+        },
+      });
+      return toCertificateEntity(record, now);
+    }),
+  );
   return json(201, result);
 }
 
@@ -82,42 +90,61 @@ export async function updateCertificates(request: ApiRequest): Promise<ApiRespon
   const service = await getCertificateService();
   const now = new Date();
 
-  const result = await saveEach(itemsOf(request), nameOf, audited(request, async (item, index) => {
-    const input = parseWith(updateItemSchema, item, 'certificate.invalid', `[${index}]`);
-    const record = await service.update(accountId, {
-      id: parseCertificateId(input.id, `[${index}].id`),
-      name: input.name,
-      displayName: input.displayName,
-      p12: input.p12 === undefined ? undefined : decodeP12(input.p12, `[${index}].p12`),
-      password: input.password,
-      fields: { id: `[${index}].id`, name: `[${index}].name`, file: `[${index}].p12`, password: `[${index}].password` },
-    });
-    return toCertificateEntity(record, now);
-  }));
+  const result = await saveEach(
+    itemsOf(request),
+    nameOf,
+    audited(request, async (item, index) => {
+      const input = parseWith(updateItemSchema, item, 'certificate.invalid', `[${index}]`);
+      const record = await service.update(accountId, {
+        id: parseCertificateId(input.id, `[${index}].id`),
+        name: input.name,
+        displayName: input.displayName,
+        p12: input.p12 === undefined ? undefined : decodeP12(input.p12, `[${index}].p12`),
+        password: input.password,
+        fields: {
+          id: `[${index}].id`,
+          name: `[${index}].name`,
+          file: `[${index}].p12`,
+          password: `[${index}].password`,
+        },
+      });
+      return toCertificateEntity(record, now);
+    }),
+  );
   return json(200, result);
 }
 
 /** Reads the `file` part and the `certificate` JSON part of a multipart upload. */
-async function readFileUpload(request: ApiRequest): Promise<{ file: Buffer; certificate: unknown }> {
+async function readFileUpload(
+  request: ApiRequest,
+): Promise<{ file: Buffer; certificate: unknown }> {
   const form = await parseMultipart(request, { maxFileBytes: loadConfig().maxP12Bytes + 1 });
 
   const file = form.files.get('file');
   if (!file) {
     const reason = form.fields.has('file')
       ? 'must be a file part with a filename, such as curl -F file=@client.p12.'
-      : 'is missing; attach the p12 as the multipart part "file".';
+      : 'is missing. Attach the p12 as the multipart part "file".';
     throw invalidField('certificate.file_missing', 'file', reason);
   }
 
   const text = form.fields.get('certificate');
   if (text === undefined) {
-    throw invalidField('certificate.field_missing', 'certificate', 'is missing; send {"name","password"} as JSON text in the part "certificate".');
+    throw invalidField(
+      'certificate.field_missing',
+      'certificate',
+      'is missing. Send {"name","password"} as JSON text in the part "certificate".',
+    );
   }
 
   try {
     return { file: file.bytes, certificate: JSON.parse(text) };
   } catch {
-    throw invalidField('certificate.field_invalid_json', 'certificate', 'is not valid JSON; send {"name","password"} as JSON text.');
+    throw invalidField(
+      'certificate.field_invalid_json',
+      'certificate',
+      'is not valid JSON. Send {"name","password"} as JSON text.',
+    );
   }
 }
 
@@ -126,7 +153,12 @@ const FILE_FIELDS = { name: 'certificate.name', file: 'file', password: 'certifi
 export async function createCertificateFromFile(request: ApiRequest): Promise<ApiResponse> {
   const accountId = accountOf(request);
   const upload = await readFileUpload(request);
-  const input = parseWith(fileCreateSchema, upload.certificate, 'certificate.invalid', 'certificate');
+  const input = parseWith(
+    fileCreateSchema,
+    upload.certificate,
+    'certificate.invalid',
+    'certificate',
+  );
   const service = await getCertificateService();
 
   const record = await service.create(accountId, {
@@ -137,13 +169,21 @@ export async function createCertificateFromFile(request: ApiRequest): Promise<Ap
     fields: FILE_FIELDS,
   });
   request.recordAudit({ objectId: record.id, outcome: 'success' });
-  return json(201, { successfulySavedCertificates: [toCertificateEntity(record, new Date())], failedSaveToVaultCertificates: [] });
+  return json(201, {
+    successfulySavedCertificates: [toCertificateEntity(record, new Date())],
+    failedSaveToVaultCertificates: [],
+  });
 }
 
 export async function updateCertificateFromFile(request: ApiRequest): Promise<ApiResponse> {
   const accountId = accountOf(request);
   const upload = await readFileUpload(request);
-  const input = parseWith(fileUpdateSchema, upload.certificate, 'certificate.invalid', 'certificate');
+  const input = parseWith(
+    fileUpdateSchema,
+    upload.certificate,
+    'certificate.invalid',
+    'certificate',
+  );
   const service = await getCertificateService();
 
   const record = await service.update(accountId, {
@@ -155,17 +195,23 @@ export async function updateCertificateFromFile(request: ApiRequest): Promise<Ap
     fields: { ...FILE_FIELDS, id: 'certificate.id' },
   });
   request.recordAudit({ objectId: record.id, outcome: 'success' });
-  return json(200, { successfulySavedCertificates: [toCertificateEntity(record, new Date())], failedSaveToVaultCertificates: [] });
+  return json(200, {
+    successfulySavedCertificates: [toCertificateEntity(record, new Date())],
+    failedSaveToVaultCertificates: [],
+  });
 }
 
 export async function listCertificates(request: ApiRequest): Promise<ApiResponse> {
   const service = await getCertificateService();
   const now = new Date();
   const records = await service.list(accountOf(request));
-  return json(200, records.map((record) => toCertificateEntity(record, now)));
+  return json(
+    200,
+    records.map((record) => toCertificateEntity(record, now)),
+  );
 }
 
-/** Parses `{certificateId}`; a malformed id is as unknown as a missing one. */
+/** Parses `{certificateId}`. A malformed id is as unknown as a missing one. */
 function certificateIdOf(request: ApiRequest): number {
   const raw = request.pathParameter('certificateId');
   if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
@@ -189,7 +235,7 @@ export async function deleteCertificate(request: ApiRequest): Promise<ApiRespons
   return json(200, { id, deleted: true });
 }
 
-/** Returns the public leaf and chain as PEM; the private key never leaves the secret store. */
+/** Returns the public leaf and chain as PEM. The private key never leaves the secret store. */
 export async function downloadCertificate(request: ApiRequest): Promise<ApiResponse> {
   const service = await getCertificateService();
   const record = await service.get(accountOf(request), certificateIdOf(request));

@@ -23,7 +23,10 @@ export async function saveEach<Item>(
   nameOf: (item: Item, index: number) => string,
   save: (item: Item, index: number) => Promise<CertificateEntity>,
 ): Promise<SaveResult> {
-  const result: SaveResult = { successfulySavedCertificates: [], failedSaveToVaultCertificates: [] };
+  const result: SaveResult = {
+    successfulySavedCertificates: [],
+    failedSaveToVaultCertificates: [],
+  };
   const failures: GatewayError[] = [];
 
   for (const [index, item] of items.entries()) {
@@ -34,7 +37,11 @@ export async function saveEach<Item>(
         throw error;
       }
       failures.push(error);
-      result.failedSaveToVaultCertificates.push({ name: nameOf(item, index), reason: error.message, code: error.code });
+      result.failedSaveToVaultCertificates.push({
+        name: nameOf(item, index),
+        reason: error.message,
+        code: error.code,
+      });
     }
   }
 
@@ -46,11 +53,13 @@ export async function saveEach<Item>(
   }
 
   const serverSide = failures.some((failure) => failure.status >= 500);
-  const errors: FieldError[] = failures.flatMap((failure) => failure.errors ?? [{ field: 'body', message: failure.message }]);
+  const errors: FieldError[] = failures.flatMap(
+    (failure) => failure.errors ?? [{ field: 'body', message: failure.message }],
+  );
   throw new GatewayError(
     serverSide ? 'certificate.save_failed' : 'certificate.all_invalid',
     serverSide ? 503 : 400,
-    `None of the ${items.length} certificates was saved; see errors and failedSaveToVaultCertificates.`,
+    `None of the ${items.length} certificates was saved. See errors and failedSaveToVaultCertificates.`,
     { errors, extensions: { ...result } },
   );
 }

@@ -5,19 +5,20 @@ import { invalidField } from '../errors.js';
 export const MAX_NAME_LENGTH = 255;
 
 const name = z
-  .string({ error: 'is missing; give the certificate a name.' })
+  .string({ error: 'is missing. Give the certificate a name.' })
   .trim()
   .min(1, 'must not be empty.')
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters.`);
 
-const password = z.string({ error: 'is missing; send the p12 password ("" for none).' });
+const password = z.string({ error: 'is missing. Send the p12 password ("" for none).' });
 
-/** LivePerson sends the p12 as an array of byte values; base64 text is accepted too. */
+/** LivePerson sends the p12 as an array of byte values. Base64 text is accepted too. */
 const p12 = z.union([z.array(z.number()), z.string()], {
-  error: 'is missing or invalid; it must be the file bytes as an array of numbers 0..255 or a base64 string.',
+  error:
+    'is missing or invalid. It must be the file bytes as an array of numbers 0..255 or a base64 string.',
 });
 
-const id = z.union([z.number(), z.string()], { error: 'is missing; send the certificate id.' });
+const id = z.union([z.number(), z.string()], { error: 'is missing. Send the certificate id.' });
 
 export const createItemSchema = z.object({
   name,
@@ -26,7 +27,7 @@ export const createItemSchema = z.object({
   password,
 });
 
-/** An update may rename only; a new p12 needs its password. */
+/** An update may rename only. A new p12 needs its password. */
 export const updateItemSchema = createItemSchema.extend({
   id,
   p12: p12.optional(),
@@ -50,7 +51,7 @@ export function decodeP12(value: number[] | string, field: string): Buffer {
       throw invalidField(
         'certificate.p12_invalid',
         field,
-        `element ${bad} is not a byte; send integers from 0 to 255 (signed Java bytes are not accepted).`,
+        `element ${bad} is not a byte. Send integers from 0 to 255 (signed Java bytes are not accepted).`,
       );
     }
     return Buffer.from(value);
@@ -58,16 +59,27 @@ export function decodeP12(value: number[] | string, field: string): Buffer {
 
   const compact = value.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
-    throw invalidField('certificate.p12_invalid', field, 'is not valid base64; send base64 text or a byte array.');
+    throw invalidField(
+      'certificate.p12_invalid',
+      field,
+      'is not valid base64. Send base64 text or a byte array.',
+    );
   }
-  return Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
+  return Buffer.from(
+    compact,
+    compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64',
+  );
 }
 
 /** Parses a certificate id from JSON or a path, or throws a 400 naming `field`. */
 export function parseCertificateId(value: number | string, field: string): number {
   const parsed = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(parsed) || parsed < 1) {
-    throw invalidField('certificate.id_invalid', field, 'must be a positive integer certificate id.');
+    throw invalidField(
+      'certificate.id_invalid',
+      field,
+      'must be a positive integer certificate id.',
+    );
   }
   return parsed;
 }

@@ -47,7 +47,7 @@ const COLUMNS = `id, account_id, name, display_name, deleted, secret_path, secre
   not_before, not_after, subject, issuer, serial_number, fingerprint_sha256, key_type,
   chain_length, created_at, updated_at`;
 
-/** Converts a bigint column to a JSON-safe number; ids stay below 2^53 by construction. */
+/** Converts a bigint column to a JSON-safe number. Ids stay below 2^53 by construction. */
 export function toId(value: unknown): number {
   const id = Number(value);
   if (!Number.isSafeInteger(id)) {
@@ -130,7 +130,11 @@ export class CertificateRepository {
   }
 
   /** Finds a live certificate by name, optionally ignoring one id (the one being renamed). */
-  async findByName(accountId: string, name: string, exceptId?: number): Promise<CertificateRecord | undefined> {
+  async findByName(
+    accountId: string,
+    name: string,
+    exceptId?: number,
+  ): Promise<CertificateRecord | undefined> {
     const rows = await this.sql.execute<CertificateRow>(
       `SELECT ${COLUMNS} FROM certificates
        WHERE account_id = :accountId AND name = :name AND NOT deleted AND id <> :exceptId`,
@@ -151,7 +155,12 @@ export class CertificateRepository {
   async update(
     accountId: string,
     id: number,
-    changes: { name: string; displayName: string; secretVersion: number; details: CertificateDetails },
+    changes: {
+      name: string;
+      displayName: string;
+      secretVersion: number;
+      details: CertificateDetails;
+    },
   ): Promise<CertificateRecord | undefined> {
     const rows = await this.sql.execute<CertificateRow>(
       `UPDATE certificates SET name = :name, display_name = :displayName,
@@ -173,7 +182,12 @@ export class CertificateRepository {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async rename(accountId: string, id: number, name: string, displayName: string): Promise<CertificateRecord | undefined> {
+  async rename(
+    accountId: string,
+    id: number,
+    name: string,
+    displayName: string,
+  ): Promise<CertificateRecord | undefined> {
     const rows = await this.sql.execute<CertificateRow>(
       `UPDATE certificates SET name = :name, display_name = :displayName, updated_at = now()
        WHERE account_id = :accountId AND id = :id AND NOT deleted
@@ -183,7 +197,7 @@ export class CertificateRepository {
     return rows[0] && toRecord(rows[0]);
   }
 
-  /** Soft-deletes a live certificate; returns false when there was none. */
+  /** Soft-deletes a live certificate. Returns false when there was none. */
   async markDeleted(accountId: string, id: number): Promise<boolean> {
     const rows = await this.sql.execute(
       `UPDATE certificates SET deleted = true, deleted_at = now(), updated_at = now()

@@ -111,7 +111,11 @@ export class CertificateService {
     }
 
     if (change.password === undefined) {
-      throw invalidField('certificate.password_missing', change.fields.password, 'is missing; send the password of the new p12.');
+      throw invalidField(
+        'certificate.password_missing',
+        change.fields.password,
+        'is missing. Send the password of the new p12.',
+      );
     }
     const parsed = parseCertificateUpload(
       { p12: change.p12, password: change.password, fields: change.fields },
@@ -132,12 +136,18 @@ export class CertificateService {
       if (!updated) {
         throw certificateNotFound(change.id);
       }
-      logger.info('Certificate updated', { accountId, certificateId: change.id, secretVersion: version });
+      logger.info('Certificate updated', {
+        accountId,
+        certificateId: change.id,
+        secretVersion: version,
+      });
       this.options.onChange?.(accountId);
       return updated;
     } catch (error) {
       await this.discardSecret(existing.secretPath, version, accountId);
-      throw error instanceof GatewayError ? error : this.rowWriteFailure(error, change.name, change.fields.name, accountId);
+      throw error instanceof GatewayError
+        ? error
+        : this.rowWriteFailure(error, change.name, change.fields.name, accountId);
     }
   }
 
@@ -163,7 +173,11 @@ export class CertificateService {
       try {
         await this.options.secrets.destroy(existing.secretPath);
       } catch (error) {
-        logger.error('Failed to destroy certificate secret; delete rolled back', { accountId, certificateId: id, error });
+        logger.error('Failed to destroy certificate secret, so the delete was rolled back', {
+          accountId,
+          certificateId: id,
+          error,
+        });
         throw secretStoreUnavailable();
       }
     });
@@ -190,7 +204,11 @@ export class CertificateService {
     try {
       secret = await this.options.secrets.get(record.secretPath, record.secretVersion);
     } catch (error) {
-      logger.error('Failed to read certificate secret', { accountId: record.accountId, certificateId: record.id, error });
+      logger.error('Failed to read certificate secret', {
+        accountId: record.accountId,
+        certificateId: record.id,
+        error,
+      });
       throw secretStoreUnavailable();
     }
 
@@ -199,20 +217,33 @@ export class CertificateService {
       throw new GatewayError(
         'certificate.secret_missing',
         409,
-        `Certificate ${record.id} has no stored key material; upload the p12 again with PUT.`,
+        `Certificate ${record.id} has no stored key material. Upload the p12 again with PUT.`,
       );
     }
-    return { privateKeyPem: data.privateKeyPem, leafPem: data.leafPem, chainPem: data.chainPem ?? '' };
+    return {
+      privateKeyPem: data.privateKeyPem,
+      leafPem: data.leafPem,
+      chainPem: data.chainPem ?? '',
+    };
   }
 
-  private async assertNameFree(accountId: string, name: string, field: string, exceptId?: number): Promise<void> {
+  private async assertNameFree(
+    accountId: string,
+    name: string,
+    field: string,
+    exceptId?: number,
+  ): Promise<void> {
     const clash = await this.repository.findByName(accountId, name, exceptId);
     if (clash) {
       throw duplicateName(name, clash.id, field);
     }
   }
 
-  private async putSecret(path: string, material: CertificateMaterial, accountId: string): Promise<{ version: number }> {
+  private async putSecret(
+    path: string,
+    material: CertificateMaterial,
+    accountId: string,
+  ): Promise<{ version: number }> {
     const data: StoredMaterial = {
       privateKeyPem: material.privateKeyPem,
       leafPem: material.leafPem,
@@ -226,8 +257,12 @@ export class CertificateService {
     }
   }
 
-  /** Removes a secret (or one version) whose row was not written; a failure is logged for cleanup. */
-  private async discardSecret(path: string, version: number | undefined, accountId: string): Promise<void> {
+  /** Removes a secret (or one version) whose row was not written. A failure is logged for cleanup. */
+  private async discardSecret(
+    path: string,
+    version: number | undefined,
+    accountId: string,
+  ): Promise<void> {
     try {
       if (version === undefined) {
         await this.options.secrets.destroy(path);
@@ -235,17 +270,31 @@ export class CertificateService {
         await this.options.secrets.destroyVersion(path, version);
       }
     } catch (error) {
-      logger.error('Failed to remove a secret whose row was not written', { accountId, secretPath: path, version, error });
+      logger.error('Failed to remove a secret whose row was not written', {
+        accountId,
+        secretPath: path,
+        version,
+        error,
+      });
     }
   }
 
-  private rowWriteFailure(error: unknown, name: string, field: string, accountId: string): GatewayError {
+  private rowWriteFailure(
+    error: unknown,
+    name: string,
+    field: string,
+    accountId: string,
+  ): GatewayError {
     if (sqlStateOf(error) === UNIQUE_VIOLATION) {
       return duplicateName(name, undefined, field);
     }
 
     logger.error('Failed to write certificate row', { accountId, error });
-    return new GatewayError('store.unavailable', 503, 'The certificate database is unavailable; nothing was stored. Retry later.');
+    return new GatewayError(
+      'store.unavailable',
+      503,
+      'The certificate database is unavailable. Nothing was stored. Retry later.',
+    );
   }
 }
 
@@ -271,7 +320,7 @@ export function parseCertificateUpload(
     throw invalidField(
       'certificate.expired',
       upload.fields.file,
-      `holds a leaf certificate that expired at ${notAfter.toISOString()} (notAfter); upload a renewed certificate.`,
+      `holds a leaf certificate that expired at ${notAfter.toISOString()} (notAfter). Upload a renewed certificate.`,
     );
   }
   return parsed;
@@ -283,12 +332,20 @@ export function certificateNotFound(id: number): GatewayError {
 
 function duplicateName(name: string, existingId: number | undefined, field: string): GatewayError {
   const existing = existingId === undefined ? 'another certificate' : `certificate ${existingId}`;
-  return conflict('certificate.name_taken', `${field}: the name "${name}" is already used by ${existing}; choose another name.`, {
-    errors: [{ field, message: `is already used by ${existing}.` }],
-    ...(existingId === undefined ? {} : { existingCertificateId: existingId }),
-  });
+  return conflict(
+    'certificate.name_taken',
+    `${field}: the name "${name}" is already used by ${existing}. Choose another name.`,
+    {
+      errors: [{ field, message: `is already used by ${existing}.` }],
+      ...(existingId === undefined ? {} : { existingCertificateId: existingId }),
+    },
+  );
 }
 
 function secretStoreUnavailable(): GatewayError {
-  return new GatewayError('secrets.unavailable', 503, 'The secret store is unavailable; nothing was stored. Retry later.');
+  return new GatewayError(
+    'secrets.unavailable',
+    503,
+    'The secret store is unavailable. Nothing was stored. Retry later.',
+  );
 }

@@ -38,7 +38,7 @@ function authentication(): MiddlewareObj<ApiEvent, ApiResult, Error, Authenticat
   };
 }
 
-/** Turns every error into an RFC 9457 problem; anything but a GatewayError is logged as a 500. */
+/** Turns every error into an RFC 9457 problem. Anything but a GatewayError is logged as a 500. */
 function problemResponses(
   route: RouteDefinition,
 ): MiddlewareObj<ApiEvent, ApiResult, Error, AuthenticatedContext> {
@@ -55,7 +55,7 @@ function problemResponses(
         failure = new GatewayError(
           'internal',
           500,
-          `Internal error while handling the request; quote request id ${requestId ?? 'unknown'}.`,
+          `Internal error while handling the request. Quote request id ${requestId ?? 'unknown'}.`,
         );
       }
 
@@ -105,7 +105,11 @@ export function createHandler(routeId: string, work: RouteWork) {
  * row for its path object. A failure to write the trail is logged, not returned, because
  * the write itself has already happened.
  */
-async function writeAudit(request: ApiRequest, accountId: string | undefined, error: unknown): Promise<void> {
+async function writeAudit(
+  request: ApiRequest,
+  accountId: string | undefined,
+  error: unknown,
+): Promise<void> {
   const action = request.route.audit;
   if (action === undefined || accountId === undefined) {
     return;
@@ -113,12 +117,17 @@ async function writeAudit(request: ApiRequest, accountId: string | undefined, er
 
   const records = [...request.auditRecords];
   if (records.length === 0) {
-    const rawId = request.event.pathParameters?.certificateId ?? request.event.pathParameters?.mappingId;
+    const rawId =
+      request.event.pathParameters?.certificateId ?? request.event.pathParameters?.mappingId;
     const objectId = rawId && /^\d{1,15}$/.test(rawId) ? Number(rawId) : undefined;
     records.push(
       error === undefined
         ? { objectId, outcome: 'success' }
-        : { objectId, outcome: 'failure', detail: error instanceof GatewayError ? error.code : 'internal' },
+        : {
+            objectId,
+            outcome: 'failure',
+            detail: error instanceof GatewayError ? error.code : 'internal',
+          },
     );
   }
 
@@ -126,6 +135,11 @@ async function writeAudit(request: ApiRequest, accountId: string | undefined, er
     const { sql } = await getDependencies();
     await appendAuditEvents(sql, request.identity, accountId, action, records);
   } catch (auditError) {
-    logger.error('Failed to write audit events', { accountId, action, requestId: request.requestId, error: auditError });
+    logger.error('Failed to write audit events', {
+      accountId,
+      action,
+      requestId: request.requestId,
+      error: auditError,
+    });
   }
 }

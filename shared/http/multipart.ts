@@ -16,7 +16,7 @@ export interface MultipartForm {
 }
 
 export interface MultipartLimits {
-  /** Maximum bytes kept of one file part; longer files are cut and flagged `truncated`. */
+  /** Maximum bytes kept of one file part. Longer files are cut and flagged `truncated`. */
   maxFileBytes: number;
   /** Maximum bytes of one text field. @default 64 KiB */
   maxFieldBytes?: number;
@@ -26,9 +26,12 @@ const MAX_PARTS = 20;
 
 /**
  * Parses a `multipart/form-data` body with busboy. A part with a filename is a file, any
- * other part a text field; when a name repeats, the first part wins.
+ * other part a text field. When a name repeats, the first part wins.
  */
-export async function parseMultipart(request: ApiRequest, limits: MultipartLimits): Promise<MultipartForm> {
+export async function parseMultipart(
+  request: ApiRequest,
+  limits: MultipartLimits,
+): Promise<MultipartForm> {
   const contentType = request.header('content-type') ?? '';
   if (request.mediaType !== 'multipart/form-data') {
     throw new GatewayError(
@@ -47,7 +50,11 @@ export async function parseMultipart(request: ApiRequest, limits: MultipartLimit
       limits: { fileSize: limits.maxFileBytes, fieldSize: maxFieldBytes, parts: MAX_PARTS },
     });
   } catch {
-    throw invalidField('request.multipart_invalid', 'body', 'has no multipart boundary; send multipart/form-data.');
+    throw invalidField(
+      'request.multipart_invalid',
+      'body',
+      'has no multipart boundary. Send multipart/form-data.',
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -74,10 +81,18 @@ export async function parseMultipart(request: ApiRequest, limits: MultipartLimit
       }
     });
     parser.on('partsLimit', () =>
-      reject(invalidField('request.multipart_invalid', 'body', `has more than ${MAX_PARTS} parts.`)),
+      reject(
+        invalidField('request.multipart_invalid', 'body', `has more than ${MAX_PARTS} parts.`),
+      ),
     );
     parser.on('error', () =>
-      reject(invalidField('request.multipart_invalid', 'body', 'is not a well-formed multipart/form-data body.')),
+      reject(
+        invalidField(
+          'request.multipart_invalid',
+          'body',
+          'is not a well-formed multipart/form-data body.',
+        ),
+      ),
     );
     parser.on('close', () => resolve());
     parser.end(request.bodyBytes());

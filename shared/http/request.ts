@@ -28,7 +28,7 @@ export class ApiRequest {
     return this.event.requestContext?.requestId ?? 'unknown';
   }
 
-  /** Returns a path parameter; the route template guarantees that it is present. */
+  /** Returns a path parameter. The route template guarantees that it is present. */
   pathParameter(name: string): string {
     const value = this.event.pathParameters?.[name];
     if (value === undefined || value === null) {
@@ -75,7 +75,9 @@ export class ApiRequest {
   bodyBytes(): Buffer {
     if (this.bodyCache === undefined) {
       const body = this.event.body ?? '';
-      this.bodyCache = this.event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+      this.bodyCache = this.event.isBase64Encoded
+        ? Buffer.from(body, 'base64')
+        : Buffer.from(body, 'utf8');
     }
     return this.bodyCache;
   }
@@ -84,13 +86,17 @@ export class ApiRequest {
   json(): unknown {
     const bytes = this.bodyBytes();
     if (bytes.length === 0) {
-      throw invalidField('request.body_missing', 'body', 'is missing; send a JSON document.');
+      throw invalidField('request.body_missing', 'body', 'is missing. Send a JSON document.');
     }
 
     try {
       return JSON.parse(bytes.toString('utf8'));
     } catch {
-      throw invalidField('request.body_invalid_json', 'body', 'is not valid JSON; check the syntax.');
+      throw invalidField(
+        'request.body_invalid_json',
+        'body',
+        'is not valid JSON. Check the syntax.',
+      );
     }
   }
 

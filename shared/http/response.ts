@@ -4,7 +4,11 @@ import type { ApiResponse, ApiResult } from './types.js';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const PROBLEM_TYPE_PREFIX = 'urn:mtls-gateway:problem:';
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): ApiResponse {
   return { status, body, headers: { 'content-type': 'application/json', ...headers } };
 }
 

@@ -17,7 +17,10 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
 
 /** Converts zod issues to field errors whose paths start with `prefix`. */
 export function toFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
-  return error.issues.map((issue) => ({ field: formatPath(issue.path, prefix), message: issue.message }));
+  return error.issues.map((issue) => ({
+    field: formatPath(issue.path, prefix),
+    message: issue.message,
+  }));
 }
 
 /** Parses `value` with `schema`, or throws a 400 that lists every invalid field. */

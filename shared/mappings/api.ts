@@ -61,7 +61,11 @@ export async function createMappings(request: ApiRequest): Promise<ApiResponse> 
     }
   }
   if (errors.length > 0) {
-    throw invalidFields('mapping.invalid', errors, `${errors.length} invalid field(s); nothing was created. ${summarize(errors)}`);
+    throw invalidFields(
+      'mapping.invalid',
+      errors,
+      `${errors.length} invalid field(s). Nothing was created. ${summarize(errors)}`,
+    );
   }
 
   const created = await (await getMappingService()).createAll(accountId, items);
@@ -83,7 +87,9 @@ export async function listMappings(request: ApiRequest): Promise<ApiResponse> {
 
 export async function getMapping(request: ApiRequest): Promise<ApiResponse> {
   requireVersion(request.query('v'), VERSIONS);
-  const record = await (await getMappingService()).get(request.pathParameter('accountId'), mappingIdOf(request));
+  const record = await (
+    await getMappingService()
+  ).get(request.pathParameter('accountId'), mappingIdOf(request));
   return json(200, toMappingEntity(record), { etag: etagOf(record) });
 }
 
@@ -94,11 +100,19 @@ export async function updateMapping(request: ApiRequest): Promise<ApiResponse> {
 
   const ifMatch = request.header('if-match');
   if (ifMatch === undefined) {
-    throw new GatewayError('mapping.revision_required', 428, 'If-Match is missing; send the revision from GET (its ETag) as If-Match.');
+    throw new GatewayError(
+      'mapping.revision_required',
+      428,
+      'If-Match is missing. Send the revision from GET (its ETag) as If-Match.',
+    );
   }
   const revision = parseRevision(ifMatch);
   if (revision === undefined) {
-    throw invalidField('mapping.revision_invalid', 'header:If-Match', 'must be the mapping revision, such as 3 or "3".');
+    throw invalidField(
+      'mapping.revision_invalid',
+      'header:If-Match',
+      'must be the mapping revision, such as 3 or "3".',
+    );
   }
 
   const result = validateMapping(request.json(), accountId, '', { forCreate: false });

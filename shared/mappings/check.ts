@@ -16,9 +16,11 @@ import { findServiceId, serviceName } from './services.js';
 export const MAX_CHECK_ITEMS = 1000;
 
 const itemSchema = z.object({
-  serviceName: z.union([z.string(), z.number()], { error: 'is missing; use TEST_SERVICE, IDP or WEBHOOKS.' }),
-  accountId: z.union([z.string(), z.number()], { error: 'is missing; send the account id.' }),
-  url: z.string({ error: 'is missing; send the absolute https URL to check.' }),
+  serviceName: z.union([z.string(), z.number()], {
+    error: 'is missing. Use TEST_SERVICE, IDP or WEBHOOKS.',
+  }),
+  accountId: z.union([z.string(), z.number()], { error: 'is missing. Send the account id.' }),
+  url: z.string({ error: 'is missing. Send the absolute https URL to check.' }),
 });
 
 interface CheckItem {
@@ -31,20 +33,34 @@ interface CheckItem {
 /** Validates every item, collecting all errors so that one 400 lists each bad field. */
 function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[] {
   if (!Array.isArray(body)) {
-    throw invalidField('request.body_not_array', 'body', 'must be a JSON array of {serviceName, accountId, url}.');
+    throw invalidField(
+      'request.body_not_array',
+      'body',
+      'must be a JSON array of {serviceName, accountId, url}.',
+    );
   }
   if (body.length > MAX_CHECK_ITEMS) {
-    throw invalidField('mapping.check_too_many', 'body', `has ${body.length} items; send at most ${MAX_CHECK_ITEMS} per request.`);
+    throw invalidField(
+      'mapping.check_too_many',
+      'body',
+      `has ${body.length} items. Send at most ${MAX_CHECK_ITEMS} per request.`,
+    );
   }
 
   const items: CheckItem[] = [];
   const errors: FieldError[] = [];
   for (const [index, raw] of body.entries()) {
     const prefix = `[${index}]`;
-    const candidate = fixedAccount === undefined ? raw : { ...(raw as object), accountId: fixedAccount };
+    const candidate =
+      fixedAccount === undefined ? raw : { ...(raw as object), accountId: fixedAccount };
     const parsed = itemSchema.safeParse(candidate);
     if (!parsed.success) {
-      errors.push(...parsed.error.issues.map((issue) => ({ field: formatPath(issue.path, prefix), message: issue.message })));
+      errors.push(
+        ...parsed.error.issues.map((issue) => ({
+          field: formatPath(issue.path, prefix),
+          message: issue.message,
+        })),
+      );
       continue;
     }
 
@@ -61,7 +77,10 @@ function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[
       continue;
     }
     if (serviceId === undefined) {
-      errors.push({ field: `${prefix}.serviceName`, message: 'is not a known service; use TEST_SERVICE, IDP or WEBHOOKS.' });
+      errors.push({
+        field: `${prefix}.serviceName`,
+        message: 'is not a known service. Use TEST_SERVICE, IDP or WEBHOOKS.',
+      });
       continue;
     }
 
@@ -85,26 +104,40 @@ function v1Key(item: CheckItem): string {
   return `CertificateMappingParamters{serviceName='${name}', accountId='${item.accountId}', url='${item.url}'}`;
 }
 
-async function checkMappings(request: ApiRequest, fixedAccount: string | undefined, version: string): Promise<ApiResponse> {
+async function checkMappings(
+  request: ApiRequest,
+  fixedAccount: string | undefined,
+  version: string,
+): Promise<ApiResponse> {
   const items = parseItems(request.json(), fixedAccount);
 
   const forbidden = items.find((item) => !canUseAccount(request.identity, item.accountId));
   if (forbidden) {
-    throw new GatewayError('auth.account_forbidden', 403, `The caller may not use account ${forbidden.accountId}; nothing was checked.`);
+    throw new GatewayError(
+      'auth.account_forbidden',
+      403,
+      `The caller may not use account ${forbidden.accountId}. Nothing was checked.`,
+    );
   }
 
   const { sql } = await getDependencies();
-  const candidates = await lookupMappings(sql, items.map((item) => item.key));
+  const candidates = await lookupMappings(
+    sql,
+    items.map((item) => item.key),
+  );
   const now = new Date();
   const exists = candidates.map((list) => list.some((candidate) => isUsable(candidate, now)));
 
   if (version === '1') {
     return json(200, Object.fromEntries(items.map((item, index) => [v1Key(item), exists[index]])));
   }
-  return json(200, items.map((item, index) => ({ ...item.submitted, doExist: exists[index] })));
+  return json(
+    200,
+    items.map((item, index) => ({ ...item.submitted, doExist: exists[index] })),
+  );
 }
 
-/** POST /mtls/mapping?v=1|2: items name their accounts; v1 is the default. */
+/** POST /mtls/mapping?v=1|2: items name their accounts, and v1 is the default. */
 export function checkMappingBatch(request: ApiRequest): Promise<ApiResponse> {
   const version = requireVersion(request.query('v') ?? '1', ['1', '2']);
   return checkMappings(request, undefined, version);

@@ -10,16 +10,18 @@ export const MAX_MAPPING_NAME_LENGTH = 255;
 
 const mappingSchema = z.object({
   certificationId: z.union([z.number().int().positive(), z.string().regex(/^\d{1,16}$/)], {
-    error: 'is missing or invalid; send the id of a certificate of this account.',
+    error: 'is missing or invalid. Send the id of a certificate of this account.',
   }),
   serviceId: z.union([z.string(), z.number()], {
-    error: 'is missing; use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
+    error: 'is missing. Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
   }),
-  enable: z.boolean({ error: 'is missing; send true or false.' }),
-  url: z.string({ error: 'is missing; send the absolute https URL of the target.' }),
-  siteId: z.union([z.string(), z.number()], { error: 'is missing; send the account id of the path.' }),
+  enable: z.boolean({ error: 'is missing. Send true or false.' }),
+  url: z.string({ error: 'is missing. Send the absolute https URL of the target.' }),
+  siteId: z.union([z.string(), z.number()], {
+    error: 'is missing. Send the account id of the path.',
+  }),
   name: z
-    .string({ error: 'is missing; give the mapping a name.' })
+    .string({ error: 'is missing. Give the mapping a name.' })
     .trim()
     .min(1, 'must not be empty.')
     .max(MAX_MAPPING_NAME_LENGTH, `must be at most ${MAX_MAPPING_NAME_LENGTH} characters.`),
@@ -54,13 +56,22 @@ export function validateMapping(
 
   const serviceId = findServiceId(input.serviceId);
   if (serviceId === undefined) {
-    errors.push({ field: field('serviceId'), message: 'is not a known service; use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).' });
+    errors.push({
+      field: field('serviceId'),
+      message: 'is not a known service. Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
+    });
   }
   if (String(input.siteId) !== accountId) {
-    errors.push({ field: field('siteId'), message: `must equal the account of the path (${accountId}).` });
+    errors.push({
+      field: field('siteId'),
+      message: `must equal the account of the path (${accountId}).`,
+    });
   }
   if (options.forCreate && input.deleted === true) {
-    errors.push({ field: field('deleted'), message: 'must be false or absent when creating a mapping.' });
+    errors.push({
+      field: field('deleted'),
+      message: 'must be false or absent when creating a mapping.',
+    });
   }
 
   let normalizedUrl = '';
@@ -93,7 +104,10 @@ export function validateMapping(
 export function requireVersion(value: string | undefined, accepted: readonly string[]): string {
   if (value === undefined || !accepted.includes(value)) {
     throw invalidFields('request.version_invalid', [
-      { field: 'v', message: `must be ${accepted.join(' or ')}; add ?v=${accepted[0]} to the URL.` },
+      {
+        field: 'v',
+        message: `must be ${accepted.join(' or ')}. Add ?v=${accepted[0]} to the URL.`,
+      },
     ]);
   }
   return value;

@@ -44,14 +44,22 @@ export function isUsable(candidate: MappingCandidate, now: Date): boolean {
  * answered by one SQL statement, whatever their number: the batch travels as one JSON
  * parameter because the RDS Data API takes no array parameters.
  */
-export async function lookupMappings(sql: SqlExecutor, keys: LookupKey[]): Promise<MappingCandidate[][]> {
+export async function lookupMappings(
+  sql: SqlExecutor,
+  keys: LookupKey[],
+): Promise<MappingCandidate[][]> {
   const results: (MappingCandidate[] | undefined)[] = keys.map((key) => cache.get(cacheKey(key)));
-  const missing = keys.flatMap((key, index) => (results[index] === undefined ? [{ key, index }] : []));
+  const missing = keys.flatMap((key, index) =>
+    results[index] === undefined ? [{ key, index }] : [],
+  );
   if (missing.length === 0) {
     return results as MappingCandidate[][];
   }
 
-  const fetched = await queryMappings(sql, missing.map(({ key }) => key));
+  const fetched = await queryMappings(
+    sql,
+    missing.map(({ key }) => key),
+  );
   for (const [position, { key, index }] of missing.entries()) {
     const candidates = fetched[position]!;
     results[index] = candidates;

@@ -115,13 +115,24 @@ export class MappingRepository {
        WHERE account_id = :accountId AND NOT deleted AND id <> :exceptId
          AND ((service_id = :serviceId AND normalized_url = :normalizedUrl) OR name = :name)
        ORDER BY id LIMIT 1`,
-      { accountId, exceptId, serviceId: fields.serviceId, normalizedUrl: fields.normalizedUrl, name: fields.name },
+      {
+        accountId,
+        exceptId,
+        serviceId: fields.serviceId,
+        normalizedUrl: fields.normalizedUrl,
+        name: fields.name,
+      },
     );
     return rows[0] && toRecord(rows[0]);
   }
 
-  /** Replaces a mapping when its revision is still `revision`; undefined when it is not. */
-  async update(accountId: string, id: number, revision: number, fields: MappingFields): Promise<MappingRecord | undefined> {
+  /** Replaces a mapping when its revision is still `revision`. Undefined when it is not. */
+  async update(
+    accountId: string,
+    id: number,
+    revision: number,
+    fields: MappingFields,
+  ): Promise<MappingRecord | undefined> {
     const rows = await this.sql.execute<MappingRow>(
       `UPDATE mappings SET certificate_id = :certificateId, service_id = :serviceId, url = :url,
          normalized_url = :normalizedUrl, name = :name, enabled = :enabled,
@@ -143,7 +154,10 @@ export class MappingRepository {
   }
 
   /** Lists the enabled live mappings that use a certificate. */
-  async listEnabledByCertificate(accountId: string, certificateId: number): Promise<MappingRecord[]> {
+  async listEnabledByCertificate(
+    accountId: string,
+    certificateId: number,
+  ): Promise<MappingRecord[]> {
     const rows = await this.sql.execute<MappingRow>(
       `SELECT ${COLUMNS} FROM mappings
        WHERE account_id = :accountId AND certificate_id = :certificateId AND enabled AND NOT deleted

@@ -19,7 +19,7 @@ export class MappingService {
 
   /**
    * Creates every mapping or none, in one transaction. Certificates are checked first so that
-   * the 400 lists every bad item; the unique indexes then decide clashes, also between
+   * the 400 lists every bad item. The unique indexes then decide clashes, also between
    * concurrent requests.
    */
   async createAll(accountId: string, items: MappingFields[]): Promise<MappingRecord[]> {
@@ -58,7 +58,12 @@ export class MappingService {
   }
 
   /** Replaces a mapping if `revision` is current: 409 when stale, 404 when absent. */
-  async update(accountId: string, id: number, revision: number, fields: MappingFields): Promise<MappingRecord> {
+  async update(
+    accountId: string,
+    id: number,
+    revision: number,
+    fields: MappingFields,
+  ): Promise<MappingRecord> {
     const updated = await this.inTransaction(accountId, async (tx) => {
       await assertCertificatesExist(tx, accountId, [fields], '');
 
@@ -99,8 +104,15 @@ export class MappingService {
   }
 
   /** Throws a 409 listing the enabled mappings that still use a certificate. */
-  async assertCertificateUnused(tx: SqlExecutor, accountId: string, certificateId: number): Promise<void> {
-    const users = await new MappingRepository(tx).listEnabledByCertificate(accountId, certificateId);
+  async assertCertificateUnused(
+    tx: SqlExecutor,
+    accountId: string,
+    certificateId: number,
+  ): Promise<void> {
+    const users = await new MappingRepository(tx).listEnabledByCertificate(
+      accountId,
+      certificateId,
+    );
     if (users.length === 0) {
       return;
     }
@@ -108,8 +120,14 @@ export class MappingService {
     const ids = users.map((mapping) => mapping.id);
     throw conflict(
       'certificate.in_use',
-      `Certificate ${certificateId} is used by enabled mappings ${ids.join(', ')}; disable or delete them first.`,
-      { mappings: users.map((mapping) => ({ id: mapping.id, name: mapping.name, url: mapping.url })) },
+      `Certificate ${certificateId} is used by enabled mappings ${ids.join(', ')}. Disable or delete them first.`,
+      {
+        mappings: users.map((mapping) => ({
+          id: mapping.id,
+          name: mapping.name,
+          url: mapping.url,
+        })),
+      },
     );
   }
 
@@ -118,7 +136,10 @@ export class MappingService {
    * the clashing mapping. The failed statement aborts the transaction, so the clash is read
    * after the rollback.
    */
-  private async inTransaction<T>(accountId: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(
+    accountId: string,
+    work: (tx: SqlExecutor) => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.options.sql.transaction(work);
     } catch (error) {
@@ -142,7 +163,12 @@ class UniqueClash extends Error {
   }
 }
 
-function asUniqueClash(error: unknown, fields: MappingFields, prefix: string, exceptId?: number): unknown {
+function asUniqueClash(
+  error: unknown,
+  fields: MappingFields,
+  prefix: string,
+  exceptId?: number,
+): unknown {
   return sqlStateOf(error) === UNIQUE_VIOLATION ? new UniqueClash(fields, prefix, exceptId) : error;
 }
 
@@ -150,17 +176,26 @@ export function mappingNotFound(id: number): GatewayError {
   return notFound('mapping.not_found', `Mapping ${id} was not found in this account.`);
 }
 
-function clashError(fields: MappingFields, clash: MappingRecord | undefined, prefix: string): GatewayError {
+function clashError(
+  fields: MappingFields,
+  clash: MappingRecord | undefined,
+  prefix: string,
+): GatewayError {
   const where = prefix === '' ? '' : `${prefix}: `;
   if (!clash) {
-    return conflict('mapping.duplicate', `${where}another mapping already uses this name or service and URL.`);
+    return conflict(
+      'mapping.duplicate',
+      `${where}another mapping already uses this name or service and URL.`,
+    );
   }
 
   const sameName = clash.name === fields.name;
-  const reason = sameName ? `the name "${fields.name}"` : `service ${fields.serviceId} and URL ${clash.url}`;
+  const reason = sameName
+    ? `the name "${fields.name}"`
+    : `service ${fields.serviceId} and URL ${clash.url}`;
   return conflict(
     'mapping.duplicate',
-    `${where}mapping ${clash.id} ("${clash.name}") already uses ${reason}; update or delete it instead.`,
+    `${where}mapping ${clash.id} ("${clash.name}") already uses ${reason}. Update or delete it instead.`,
     { existingMappingId: clash.id },
   );
 }
@@ -202,7 +237,10 @@ async function assertCertificatesExist(
   for (const [index, item] of items.entries()) {
     if (!found.has(item.certificateId)) {
       const field = prefix === undefined ? `[${index}].certificationId` : 'certificationId';
-      errors.push({ field, message: `names no certificate of this account (${item.certificateId}); upload it or fix the id.` });
+      errors.push({
+        field,
+        message: `names no certificate of this account (${item.certificateId}). Upload it or fix the id.`,
+      });
     }
   }
   if (errors.length > 0) {

@@ -34,7 +34,7 @@ export function parseServiceId(value: unknown, field: string): ServiceId {
     throw invalidField(
       'mapping.service_unknown',
       field,
-      'is not a known service; use TEST_SERVICE ("0"), IDP ("1") or WEBHOOKS ("2").',
+      'is not a known service. Use TEST_SERVICE ("0"), IDP ("1") or WEBHOOKS ("2").',
     );
   }
   return id;

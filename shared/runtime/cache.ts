@@ -67,7 +67,7 @@ export class TtlCache<Value> {
   }
 }
 
-/** Clears every runtime cache of this process; writes through the API call it. */
+/** Clears every runtime cache of this process. Writes through the API call it. */
 export function clearRuntimeCaches(): void {
   for (const cache of registry) {
     cache.clear();

@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+
 import { loadConfig } from '../config.js';
 import { LocalSecretStore } from '../secrets/local.js';
 import type { SecretStore } from '../secrets/port.js';
@@ -36,6 +38,7 @@ export async function closeDependencies(): Promise<void> {
 }
 
 export async function openLocalDependencies(dataDir = loadConfig().dataDir): Promise<Dependencies> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const sql = await PgliteExecutor.open(`${dataDir}/pgdata`);
   await migrate(sql);
   const secrets = await LocalSecretStore.open(dataDir, process.env.MTLS_LOCAL_SECRET_KEY);

@@ -7,7 +7,12 @@ import { getDependencies } from './dependencies.js';
 /** Returns a certificate service over the process's dependencies. */
 export async function getCertificateService(): Promise<CertificateService> {
   const { sql, secrets } = await getDependencies();
-  return new CertificateService({ sql, secrets, config: loadConfig(), onChange: clearRuntimeCaches });
+  return new CertificateService({
+    sql,
+    secrets,
+    config: loadConfig(),
+    onChange: clearRuntimeCaches,
+  });
 }
 
 export async function getMappingService(): Promise<MappingService> {

@@ -59,7 +59,9 @@ export class LocalSecretStore implements SecretStore {
         await rm(temporary, { force: true });
       }
     }
-    throw new SecretStoreError(`Failed to write a new secret version after ${MAX_PUT_ATTEMPTS} attempts.`);
+    throw new SecretStoreError(
+      `Failed to write a new secret version after ${MAX_PUT_ATTEMPTS} attempts.`,
+    );
   }
 
   async get(secretPath: string, version?: number): Promise<SecretVersion | undefined> {

@@ -13,7 +13,7 @@ export type SqlRow = Record<string, unknown>;
  */
 export interface SqlExecutor {
   execute<Row extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<Row[]>;
-  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
+  /** Runs `work` in one transaction. It commits when `work` resolves and rolls back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -58,7 +58,10 @@ export function constraintOf(error: unknown): string | undefined {
  * Rewrites `:name` parameters to PostgreSQL's positional `$n` form. A `::type` cast is left
  * alone. Parameter names must not appear inside string literals of the SQL text.
  */
-export function toPositional(sql: string, params: SqlParams = {}): { text: string; values: SqlValue[] } {
+export function toPositional(
+  sql: string,
+  params: SqlParams = {},
+): { text: string; values: SqlValue[] } {
   const order = new Map<string, number>();
   const values: SqlValue[] = [];
 

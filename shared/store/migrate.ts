@@ -11,7 +11,10 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
  * Applies the SQL files of `migrations/` in file-name order, each once, each in its own
  * transaction. Returns the names applied by this call.
  */
-export async function migrate(executor: SqlExecutor, directory = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(
+  executor: SqlExecutor,
+  directory = MIGRATIONS_DIR,
+): Promise<string[]> {
   await executor.execute(`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY,
@@ -45,7 +48,7 @@ export async function migrate(executor: SqlExecutor, directory = MIGRATIONS_DIR)
   return newlyApplied;
 }
 
-/** Splits a migration file on semicolons that end a line; statements must not contain one. */
+/** Splits a migration file on semicolons that end a line. Statements must not contain one. */
 function splitStatements(sql: string): string[] {
   return sql
     .split(/;\s*$/m)

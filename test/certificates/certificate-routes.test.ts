@@ -28,10 +28,16 @@ describe('certificate routes', () => {
   const uniqueName = (prefix = 'cert') => `${prefix}-${(counter += 1)}`;
 
   const uploadJson = (name: string, p12: Buffer | number[] | string, password = SAMPLE_PASSWORD) =>
-    gateway.request('POST', BASE, { json: [{ name, p12: Buffer.isBuffer(p12) ? p12.toString('base64') : p12, password }] });
+    gateway.request('POST', BASE, {
+      json: [{ name, p12: Buffer.isBuffer(p12) ? p12.toString('base64') : p12, password }],
+    });
 
   /** Asserts a 400 problem naming `field`, with nothing new stored. */
-  async function expectRejected(send: () => Promise<{ status: number; body: any; headers: Headers }>, field: string, code?: string) {
+  async function expectRejected(
+    send: () => Promise<{ status: number; body: any; headers: Headers }>,
+    field: string,
+    code?: string,
+  ) {
     const rowsBefore = (await gateway.request('GET', BASE)).body.length;
     const secretsBefore = await secretFileCount(gateway.dataDir);
 
@@ -83,7 +89,10 @@ describe('certificate routes', () => {
 
   it('uploads by multipart', async () => {
     const response = await gateway.request('POST', `${BASE}/by-file`, {
-      body: certificateForm(readSample('ec-p256-with-chain.p12'), { name: 'multipart-ec', password: SAMPLE_PASSWORD }),
+      body: certificateForm(readSample('ec-p256-with-chain.p12'), {
+        name: 'multipart-ec',
+        password: SAMPLE_PASSWORD,
+      }),
     });
 
     expect(response.status).toBe(201);
@@ -118,26 +127,46 @@ describe('certificate routes', () => {
   it('saves the good items of a mixed array', async () => {
     const response = await gateway.request('POST', BASE, {
       json: [
-        { name: 'mixed-good', p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD },
-        { name: 'mixed-bad', p12: readSample('openssl3-default.p12').toString('base64'), password: 'wrong' },
+        {
+          name: 'mixed-good',
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+        {
+          name: 'mixed-bad',
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: 'wrong',
+        },
       ],
     });
 
     expect(response.status).toBe(201);
-    expect(response.body.successfulySavedCertificates.map((item: { name: string }) => item.name)).toEqual(['mixed-good']);
-    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({ name: 'mixed-bad', code: 'certificate.password_invalid' });
+    expect(
+      response.body.successfulySavedCertificates.map((item: { name: string }) => item.name),
+    ).toEqual(['mixed-good']);
+    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({
+      name: 'mixed-bad',
+      code: 'certificate.password_invalid',
+    });
   });
 
   it('rejects an array whose items all fail', async () => {
     const response = await gateway.request('POST', BASE, {
       json: [
         { name: 'all-bad-1', p12: readSample('not-a-p12.pem').toString('base64'), password: 'x' },
-        { name: '', p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD },
+        {
+          name: '',
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
       ],
     });
 
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['[0].p12', '[1].name']);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
+      '[0].p12',
+      '[1].name',
+    ]);
   });
 
   it('rejects a duplicate name naming the holder', async () => {
@@ -154,7 +183,14 @@ describe('certificate routes', () => {
     const id = created.body.successfulySavedCertificates[0].id;
 
     const replaced = await gateway.request('PUT', BASE, {
-      json: [{ id, name: 'updated-ec', p12: readSample('ec-p256-with-chain.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [
+        {
+          id,
+          name: 'updated-ec',
+          p12: readSample('ec-p256-with-chain.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
     });
     const renamed = await gateway.request('PUT', BASE, { json: [{ id, name: 'renamed-only' }] });
     const fetched = await gateway.request('GET', `${BASE}/${id}`);
@@ -170,11 +206,17 @@ describe('certificate routes', () => {
     const id = created.body.successfulySavedCertificates[0].id;
 
     const response = await gateway.request('PUT', `${BASE}/by-file`, {
-      body: certificateForm(readSample('java-keytool.p12'), { id, name: 'keytool', password: SAMPLE_PASSWORD }),
+      body: certificateForm(readSample('java-keytool.p12'), {
+        id,
+        name: 'keytool',
+        password: SAMPLE_PASSWORD,
+      }),
     });
 
     expect(response.status).toBe(200);
-    expect(response.body.successfulySavedCertificates[0].subject).toContain('keytool-client.example.test');
+    expect(response.body.successfulySavedCertificates[0].subject).toContain(
+      'keytool-client.example.test',
+    );
   });
 
   it('answers 404 for an unknown id in a lone PUT', async () => {
@@ -195,7 +237,10 @@ describe('certificate routes', () => {
     });
 
     expect(response.status).toBe(200);
-    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({ name: 'ghost', code: 'certificate.not_found' });
+    expect(response.body.failedSaveToVaultCertificates[0]).toMatchObject({
+      name: 'ghost',
+      code: 'certificate.not_found',
+    });
   });
 
   it('deletes, hides and frees the name', async () => {
@@ -240,27 +285,54 @@ describe('certificate routes', () => {
 
   describe('bad input', () => {
     it('rejects a wrong password', async () => {
-      await expectRejected(() => uploadJson(uniqueName(), readSample('openssl3-default.p12'), 'wrong'), '[0].password', 'certificate.password_invalid');
+      await expectRejected(
+        () => uploadJson(uniqueName(), readSample('openssl3-default.p12'), 'wrong'),
+        '[0].password',
+        'certificate.password_invalid',
+      );
     });
 
     it('rejects a PEM certificate', async () => {
-      await expectRejected(() => uploadJson(uniqueName(), readSample('not-a-p12.pem')), '[0].p12', 'certificate.not_p12');
+      await expectRejected(
+        () => uploadJson(uniqueName(), readSample('not-a-p12.pem')),
+        '[0].p12',
+        'certificate.not_p12',
+      );
     });
 
     it('rejects random bytes', async () => {
-      await expectRejected(() => uploadJson(uniqueName(), Buffer.from(Array.from({ length: 512 }, (_, index) => (index * 37) % 256))), '[0].p12');
+      await expectRejected(
+        () =>
+          uploadJson(
+            uniqueName(),
+            Buffer.from(Array.from({ length: 512 }, (_, index) => (index * 37) % 256)),
+          ),
+        '[0].p12',
+      );
     });
 
     it('rejects a truncated file', async () => {
-      await expectRejected(() => uploadJson(uniqueName(), readSample('truncated.p12')), '[0].p12', 'certificate.unreadable');
+      await expectRejected(
+        () => uploadJson(uniqueName(), readSample('truncated.p12')),
+        '[0].p12',
+        'certificate.unreadable',
+      );
     });
 
     it('rejects a mismatched key', async () => {
-      await expectRejected(() => uploadJson(uniqueName(), readSample('key-mismatch.p12')), '[0].p12', 'certificate.key_mismatch');
+      await expectRejected(
+        () => uploadJson(uniqueName(), readSample('key-mismatch.p12')),
+        '[0].p12',
+        'certificate.key_mismatch',
+      );
     });
 
     it('rejects a file over the size limit', async () => {
-      const response = await expectRejected(() => uploadJson(uniqueName(), Buffer.alloc(1024 * 1024 + 1, 0x30)), '[0].p12', 'certificate.too_large');
+      const response = await expectRejected(
+        () => uploadJson(uniqueName(), Buffer.alloc(1024 * 1024 + 1, 0x30)),
+        '[0].p12',
+        'certificate.too_large',
+      );
 
       expect(response.body.detail).toContain('1048576');
     });
@@ -280,7 +352,15 @@ describe('certificate routes', () => {
     });
 
     it('rejects a body that is not JSON', async () => {
-      await expectRejected(() => gateway.request('POST', BASE, { body: '{not json', headers: { 'content-type': 'application/json' } }), 'body', 'request.body_invalid_json');
+      await expectRejected(
+        () =>
+          gateway.request('POST', BASE, {
+            body: '{not json',
+            headers: { 'content-type': 'application/json' },
+          }),
+        'body',
+        'request.body_invalid_json',
+      );
     });
 
     it('rejects a body that is not an array', async () => {
@@ -289,7 +369,10 @@ describe('certificate routes', () => {
 
     it('rejects multipart without file', async () => {
       await expectRejected(
-        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(undefined, { name: 'x', password: 'x' }) }),
+        () =>
+          gateway.request('POST', `${BASE}/by-file`, {
+            body: certificateForm(undefined, { name: 'x', password: 'x' }),
+          }),
         'file',
         'certificate.file_missing',
       );
@@ -297,7 +380,10 @@ describe('certificate routes', () => {
 
     it('rejects multipart without certificate', async () => {
       await expectRejected(
-        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(readSample('openssl3-default.p12'), undefined) }),
+        () =>
+          gateway.request('POST', `${BASE}/by-file`, {
+            body: certificateForm(readSample('openssl3-default.p12'), undefined),
+          }),
         'certificate',
         'certificate.field_missing',
       );
@@ -305,7 +391,10 @@ describe('certificate routes', () => {
 
     it('rejects a certificate part that is not JSON', async () => {
       await expectRejected(
-        () => gateway.request('POST', `${BASE}/by-file`, { body: certificateForm(readSample('openssl3-default.p12'), '{oops') }),
+        () =>
+          gateway.request('POST', `${BASE}/by-file`, {
+            body: certificateForm(readSample('openssl3-default.p12'), '{oops'),
+          }),
         'certificate',
         'certificate.field_invalid_json',
       );
@@ -335,7 +424,12 @@ describe('certificate routes', () => {
     });
 
     it('answers 413 for an oversized body', async () => {
-      const small = await startLocalGateway({ host: '127.0.0.1', port: 0, maxBodyBytes: 1024, rateLimitRps: 0 });
+      const small = await startLocalGateway({
+        host: '127.0.0.1',
+        port: 0,
+        maxBodyBytes: 1024,
+        rateLimitRps: 0,
+      });
       try {
         const response = await call(small.url, 'POST', BASE, { body: 'x'.repeat(2048) });
 

@@ -29,16 +29,28 @@ describe('secrets in responses and logs', () => {
   it('never shows the password, p12 or key', async () => {
     const p12 = readSample('openssl3-default.p12');
     const responses: string[] = [];
-    const send = async (method: string, path: string, options: Parameters<TestGateway['request']>[2]) => {
+    const send = async (
+      method: string,
+      path: string,
+      options: Parameters<TestGateway['request']>[2],
+    ) => {
       const response = await gateway.request(method, path, options);
       responses.push(response.text, JSON.stringify([...response.headers]));
       return response;
     };
 
-    const created = await send('POST', BASE, { json: [{ name: 'leak-json', p12: p12.toString('base64'), password: SAMPLE_PASSWORD }] });
-    await send('POST', BASE, { json: [{ name: 'leak-bytes', p12: [...p12], password: 'wrong-but-secret-password' }] });
-    await send('POST', `${BASE}/by-file`, { body: certificateForm(p12, { name: 'leak-file', password: SAMPLE_PASSWORD }) });
-    await send('POST', `${BASE}/by-file`, { body: certificateForm(p12, { name: 'leak-file-2', password: 'another-secret-password' }) });
+    const created = await send('POST', BASE, {
+      json: [{ name: 'leak-json', p12: p12.toString('base64'), password: SAMPLE_PASSWORD }],
+    });
+    await send('POST', BASE, {
+      json: [{ name: 'leak-bytes', p12: [...p12], password: 'wrong-but-secret-password' }],
+    });
+    await send('POST', `${BASE}/by-file`, {
+      body: certificateForm(p12, { name: 'leak-file', password: SAMPLE_PASSWORD }),
+    });
+    await send('POST', `${BASE}/by-file`, {
+      body: certificateForm(p12, { name: 'leak-file-2', password: 'another-secret-password' }),
+    });
     const id = created.body.successfulySavedCertificates[0].id;
     await send('GET', `${BASE}/${id}`, {});
     await send('GET', `${BASE}/${id}/download`, {});

@@ -19,7 +19,9 @@ class FaultySecretStore implements SecretStore {
   ) {}
 
   put(secretPath: string, data: SecretData): Promise<{ version: number }> {
-    return this.failing.has('put') ? Promise.reject(new Error('injected put failure')) : this.inner.put(secretPath, data);
+    return this.failing.has('put')
+      ? Promise.reject(new Error('injected put failure'))
+      : this.inner.put(secretPath, data);
   }
 
   get(secretPath: string, version?: number): Promise<SecretVersion | undefined> {
@@ -31,7 +33,9 @@ class FaultySecretStore implements SecretStore {
   }
 
   destroy(secretPath: string): Promise<void> {
-    return this.failing.has('destroy') ? Promise.reject(new Error('injected destroy failure')) : this.inner.destroy(secretPath);
+    return this.failing.has('destroy')
+      ? Promise.reject(new Error('injected destroy failure'))
+      : this.inner.destroy(secretPath);
   }
 }
 
@@ -74,7 +78,13 @@ describe('certificate write order', () => {
 
   const upload = (name: string) =>
     gateway.request('POST', BASE, {
-      json: [{ name, p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [
+        {
+          name,
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
     });
 
   beforeAll(async () => {
@@ -90,7 +100,10 @@ describe('certificate write order', () => {
   });
 
   it('stores no row when the secret store fails', async () => {
-    setDependencies({ ...gateway.dependencies, secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['put'])) });
+    setDependencies({
+      ...gateway.dependencies,
+      secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['put'])),
+    });
 
     const response = await upload('secret-down');
     setDependencies(gateway.dependencies);
@@ -103,7 +116,10 @@ describe('certificate write order', () => {
 
   it('removes the secret when the row fails', async () => {
     const before = await secretFiles(gateway.dataDir);
-    setDependencies({ ...gateway.dependencies, sql: new FaultyExecutor(gateway.dependencies.sql, /^\s*INSERT INTO certificates/) });
+    setDependencies({
+      ...gateway.dependencies,
+      sql: new FaultyExecutor(gateway.dependencies.sql, /^\s*INSERT INTO certificates/),
+    });
 
     const response = await upload('database-down');
     const after = await secretFiles(gateway.dataDir);
@@ -117,10 +133,23 @@ describe('certificate write order', () => {
     const created = await upload('update-fails');
     const id = created.body.successfulySavedCertificates[0].id;
     const before = await secretFiles(gateway.dataDir);
-    setDependencies({ ...gateway.dependencies, sql: new FaultyExecutor(gateway.dependencies.sql, /^\s*UPDATE certificates SET name = :name, display_name = :displayName,\s+secret_version/) });
+    setDependencies({
+      ...gateway.dependencies,
+      sql: new FaultyExecutor(
+        gateway.dependencies.sql,
+        /^\s*UPDATE certificates SET name = :name, display_name = :displayName,\s+secret_version/,
+      ),
+    });
 
     const response = await gateway.request('PUT', BASE, {
-      json: [{ id, name: 'update-fails', p12: readSample('ec-p256-with-chain.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [
+        {
+          id,
+          name: 'update-fails',
+          p12: readSample('ec-p256-with-chain.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
     });
     setDependencies(gateway.dependencies);
     const download = await gateway.request('GET', `${BASE}/${id}/download`);
@@ -134,7 +163,10 @@ describe('certificate write order', () => {
   it('keeps the row when destroying the secret fails', async () => {
     const created = await upload('delete-fails');
     const id = created.body.successfulySavedCertificates[0].id;
-    setDependencies({ ...gateway.dependencies, secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['destroy'])) });
+    setDependencies({
+      ...gateway.dependencies,
+      secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['destroy'])),
+    });
 
     const response = await gateway.request('DELETE', `${BASE}/${id}`);
     setDependencies(gateway.dependencies);
@@ -151,7 +183,13 @@ describe('local gateway restart', () => {
   it('keeps certificates across a restart', async () => {
     const first = await startTestGateway();
     const created = await first.request('POST', BASE, {
-      json: [{ name: 'durable', p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [
+        {
+          name: 'durable',
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
     });
     const id = created.body.successfulySavedCertificates[0].id;
     await first.stop();

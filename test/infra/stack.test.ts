@@ -11,7 +11,9 @@ describe('MtlsGatewayStack', () => {
   beforeAll(() => {
     // Skipping bundling keeps synthesis offline and fast; the template is otherwise complete.
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new MtlsGatewayStack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const stack = new MtlsGatewayStack(app, 'Test', {
+      env: { account: '111111111111', region: 'eu-west-1' },
+    });
     template = Template.fromStack(stack);
   });
 

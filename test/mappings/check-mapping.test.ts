@@ -13,14 +13,30 @@ describe('check mapping', () => {
   beforeAll(async () => {
     gateway = await startTestGateway();
     const uploaded = await gateway.request('POST', `/mtls/account/${ACCOUNT}/certificates`, {
-      json: [{ name: 'idp', p12: [...readSample('openssl3-default.p12')], password: SAMPLE_PASSWORD }],
+      json: [
+        { name: 'idp', p12: [...readSample('openssl3-default.p12')], password: SAMPLE_PASSWORD },
+      ],
     });
     certificateId = uploaded.body.successfulySavedCertificates[0].id;
 
     const created = await gateway.request('POST', MAPPINGS, {
       json: [
-        { certificationId: certificateId, serviceId: '1', enable: true, url: 'https://idp.example.test/token', siteId: ACCOUNT, name: 'idp' },
-        { certificationId: certificateId, serviceId: '2', enable: false, url: 'https://hooks.example.test/', siteId: ACCOUNT, name: 'hooks-off' },
+        {
+          certificationId: certificateId,
+          serviceId: '1',
+          enable: true,
+          url: 'https://idp.example.test/token',
+          siteId: ACCOUNT,
+          name: 'idp',
+        },
+        {
+          certificationId: certificateId,
+          serviceId: '2',
+          enable: false,
+          url: 'https://hooks.example.test/',
+          siteId: ACCOUNT,
+          name: 'hooks-off',
+        },
       ],
     });
     expect(created.status).toBe(201);
@@ -78,20 +94,30 @@ describe('check mapping', () => {
 
   it('reports false for an expired certificate', async () => {
     const { sql } = gateway.dependencies;
-    await sql.execute(`UPDATE certificates SET not_after = now() - interval '1 day' WHERE id = :id`, { id: certificateId });
+    await sql.execute(
+      `UPDATE certificates SET not_after = now() - interval '1 day' WHERE id = :id`,
+      { id: certificateId },
+    );
     await gateway.request('GET', `/mtls/account/${ACCOUNT}/certificates`);
 
     try {
       // A management write clears the runtime cache, as an expiry job would after its scan.
-      await gateway.request('PUT', `/mtls/account/${ACCOUNT}/certificates`, { json: [{ id: certificateId, name: 'idp' }] });
+      await gateway.request('PUT', `/mtls/account/${ACCOUNT}/certificates`, {
+        json: [{ id: certificateId, name: 'idp' }],
+      });
       const response = await gateway.request('POST', '/mtls/mapping?v=2', {
         json: [{ serviceName: 'IDP', accountId: ACCOUNT, url: 'https://idp.example.test/token' }],
       });
 
       expect(response.body[0].doExist).toBe(false);
     } finally {
-      await sql.execute(`UPDATE certificates SET not_after = now() + interval '100 years' WHERE id = :id`, { id: certificateId });
-      await gateway.request('PUT', `/mtls/account/${ACCOUNT}/certificates`, { json: [{ id: certificateId, name: 'idp' }] });
+      await sql.execute(
+        `UPDATE certificates SET not_after = now() + interval '100 years' WHERE id = :id`,
+        { id: certificateId },
+      );
+      await gateway.request('PUT', `/mtls/account/${ACCOUNT}/certificates`, {
+        json: [{ id: certificateId, name: 'idp' }],
+      });
     }
   });
 
@@ -110,7 +136,11 @@ describe('check mapping', () => {
   });
 
   it('rejects 1001 items', async () => {
-    const items = Array.from({ length: 1001 }, () => ({ serviceName: 'IDP', accountId: ACCOUNT, url: 'https://a.example.test/' }));
+    const items = Array.from({ length: 1001 }, () => ({
+      serviceName: 'IDP',
+      accountId: ACCOUNT,
+      url: 'https://a.example.test/',
+    }));
 
     const response = await gateway.request('POST', '/mtls/mapping?v=2', { json: items });
 
@@ -122,9 +152,24 @@ describe('check mapping', () => {
     ['wrong v', '/mtls/mapping?v=3', [], 'v'],
     ['non-array body', '/mtls/mapping?v=2', { serviceName: 'IDP' }, 'body'],
     ['missing url', '/mtls/mapping?v=2', [{ serviceName: 'IDP', accountId: ACCOUNT }], '[0].url'],
-    ['unknown service', '/mtls/mapping?v=2', [{ serviceName: 'FAX', accountId: ACCOUNT, url: 'https://a.example.test/' }], '[0].serviceName'],
-    ['relative url', '/mtls/mapping?v=2', [{ serviceName: 'IDP', accountId: ACCOUNT, url: 'a/b' }], '[0].url'],
-    ['bad account', '/mtls/mapping?v=2', [{ serviceName: 'IDP', accountId: 'a b', url: 'https://a.example.test/' }], '[0].accountId'],
+    [
+      'unknown service',
+      '/mtls/mapping?v=2',
+      [{ serviceName: 'FAX', accountId: ACCOUNT, url: 'https://a.example.test/' }],
+      '[0].serviceName',
+    ],
+    [
+      'relative url',
+      '/mtls/mapping?v=2',
+      [{ serviceName: 'IDP', accountId: ACCOUNT, url: 'a/b' }],
+      '[0].url',
+    ],
+    [
+      'bad account',
+      '/mtls/mapping?v=2',
+      [{ serviceName: 'IDP', accountId: 'a b', url: 'https://a.example.test/' }],
+      '[0].accountId',
+    ],
   ])('rejects %s with 400', async (_case, path, body, field) => {
     const response = await gateway.request('POST', path, { json: body });
 

@@ -101,7 +101,9 @@ describe('lookupMappings', () => {
   });
 
   it('matches every service without one', async () => {
-    const [candidates] = await lookupMappings(sql, [{ accountId: 'a1', serviceId: undefined, normalizedUrl: 'https://x.test/' }]);
+    const [candidates] = await lookupMappings(sql, [
+      { accountId: 'a1', serviceId: undefined, normalizedUrl: 'https://x.test/' },
+    ]);
 
     expect(candidates).toHaveLength(1);
   });
@@ -110,7 +112,10 @@ describe('lookupMappings', () => {
 describe('TtlCache', () => {
   it('expires entries after the TTL', () => {
     let now = 1_000;
-    const cache = new TtlCache<string>(() => 300, () => now);
+    const cache = new TtlCache<string>(
+      () => 300,
+      () => now,
+    );
     cache.set('k', 'v');
 
     now += 299_999;
@@ -124,7 +129,11 @@ describe('TtlCache', () => {
 
   it('calls onEvict for cleared entries', () => {
     const evicted: string[] = [];
-    const cache = new TtlCache<string>(() => 300, Date.now, (value) => evicted.push(value));
+    const cache = new TtlCache<string>(
+      () => 300,
+      Date.now,
+      (value) => evicted.push(value),
+    );
     cache.set('a', 'one');
     cache.set('b', 'two');
 

@@ -14,7 +14,13 @@ describe('mapping routes', () => {
 
   async function upload(account: string, name: string): Promise<number> {
     const response = await gateway.request('POST', `/mtls/account/${account}/certificates`, {
-      json: [{ name, p12: readSample('openssl3-default.p12').toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [
+        {
+          name,
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
     });
     expect(response.status).toBe(201);
     return response.body.successfulySavedCertificates[0].id;
@@ -64,7 +70,9 @@ describe('mapping routes', () => {
   });
 
   it('returns the revision as ETag', async () => {
-    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://etag.example.test/' })] });
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://etag.example.test/' })],
+    });
     const id = created.body[0].id;
 
     const fetched = await gateway.request('GET', `${BASE}/${id}?v=3.0`);
@@ -74,7 +82,9 @@ describe('mapping routes', () => {
   });
 
   it('updates with If-Match and rejects a stale revision', async () => {
-    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://put.example.test/' })] });
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://put.example.test/' })],
+    });
     const entity = created.body[0];
 
     const disabled = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
@@ -96,7 +106,9 @@ describe('mapping routes', () => {
   });
 
   it('deletes a mapping and then 404s', async () => {
-    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://del.example.test/' })] });
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://del.example.test/' })],
+    });
     const id = created.body[0].id;
 
     const deleted = await gateway.request('DELETE', `${BASE}/${id}?v=3.0`);
@@ -107,16 +119,23 @@ describe('mapping routes', () => {
   });
 
   it('hides another account mapping as not found', async () => {
-    const created = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://own.example.test/' })] });
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://own.example.test/' })],
+    });
     const id = created.body[0].id;
 
-    const foreign = await gateway.request('GET', `/api/account/${OTHER}/configuration/ac-common/mtls/${id}?v=3.0`);
+    const foreign = await gateway.request(
+      'GET',
+      `/api/account/${OTHER}/configuration/ac-common/mtls/${id}?v=3.0`,
+    );
 
     expect(foreign.status).toBe(404);
   });
 
   it('rejects a duplicate key naming the existing mapping', async () => {
-    const first = await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ url: 'https://dup.example.test/x' })] });
+    const first = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url: 'https://dup.example.test/x' })],
+    });
     const clash = await gateway.request('POST', `${BASE}?v=3.0`, {
       json: [mapping({ url: 'HTTPS://DUP.example.test:443/x?query=ignored' })],
     });
@@ -127,7 +146,9 @@ describe('mapping routes', () => {
   });
 
   it('rejects a duplicate name', async () => {
-    await gateway.request('POST', `${BASE}?v=3.0`, { json: [mapping({ name: 'same-name', url: 'https://n1.example.test/' })] });
+    await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ name: 'same-name', url: 'https://n1.example.test/' })],
+    });
     const clash = await gateway.request('POST', `${BASE}?v=3.0`, {
       json: [mapping({ name: 'same-name', url: 'https://n2.example.test/' })],
     });
@@ -137,12 +158,17 @@ describe('mapping routes', () => {
 
   it('creates all or nothing', async () => {
     const response = await gateway.request('POST', `${BASE}?v=3.0`, {
-      json: [mapping({ url: 'https://batch.example.test/ok', name: 'batch-ok' }), mapping({ url: 'http://batch.example.test/' })],
+      json: [
+        mapping({ url: 'https://batch.example.test/ok', name: 'batch-ok' }),
+        mapping({ url: 'http://batch.example.test/' }),
+      ],
     });
     const listed = await gateway.request('GET', `${BASE}?v=3.0`);
 
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['[1].url']);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
+      '[1].url',
+    ]);
     expect(listed.body.map((item: { name: string }) => item.name)).not.toContain('batch-ok');
   });
 
@@ -155,7 +181,12 @@ describe('mapping routes', () => {
     ['unknown service', `${BASE}?v=3.0`, () => [mapping({ serviceId: '7' })], '[0].serviceId'],
     ['relative url', `${BASE}?v=3.0`, () => [mapping({ url: '/token' })], '[0].url'],
     ['http url', `${BASE}?v=3.0`, () => [mapping({ url: 'http://idp.example.test/' })], '[0].url'],
-    ['userinfo url', `${BASE}?v=3.0`, () => [mapping({ url: 'https://user:pass@idp.example.test/' })], '[0].url'],
+    [
+      'userinfo url',
+      `${BASE}?v=3.0`,
+      () => [mapping({ url: 'https://user:pass@idp.example.test/' })],
+      '[0].url',
+    ],
     ['deleted true', `${BASE}?v=3.0`, () => [mapping({ deleted: true })], '[0].deleted'],
     ['other siteId', `${BASE}?v=3.0`, () => [mapping({ siteId: OTHER })], '[0].siteId'],
   ])('rejects %s with 400', async (_case, path, body, field) => {
@@ -180,7 +211,9 @@ describe('mapping routes', () => {
 
   it('rejects another account certificate', async () => {
     const response = await gateway.request('POST', `${BASE}?v=3.0`, {
-      json: [mapping({ certificationId: otherCertificateId, url: 'https://foreign-cert.example.test/' })],
+      json: [
+        mapping({ certificationId: otherCertificateId, url: 'https://foreign-cert.example.test/' }),
+      ],
     });
 
     expect(response.status).toBe(400);
@@ -205,9 +238,15 @@ describe('mapping routes', () => {
       json: [mapping({ certificationId: inUse, url: 'https://inuse.example.test/' })],
     });
 
-    const refused = await gateway.request('DELETE', `/mtls/account/${ACCOUNT}/certificates/${inUse}`);
+    const refused = await gateway.request(
+      'DELETE',
+      `/mtls/account/${ACCOUNT}/certificates/${inUse}`,
+    );
     await gateway.request('DELETE', `${BASE}/${created.body[0].id}?v=3.0`);
-    const allowed = await gateway.request('DELETE', `/mtls/account/${ACCOUNT}/certificates/${inUse}`);
+    const allowed = await gateway.request(
+      'DELETE',
+      `/mtls/account/${ACCOUNT}/certificates/${inUse}`,
+    );
 
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('certificate.in_use');

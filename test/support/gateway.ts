@@ -7,7 +7,11 @@ import type { Permission } from '../../shared/auth/identity.js';
 import { tokenSettings } from '../../shared/http/authentication.js';
 import { resetVerifiers } from '../../shared/http/authentication.js';
 import { call, type RequestOptions, type TestResponse } from './http.js';
-import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from '../../local/gateway.js';
+import {
+  type LocalGateway,
+  type LocalGatewayOptions,
+  startLocalGateway,
+} from '../../local/gateway.js';
 import {
   closeDependencies,
   type Dependencies,
@@ -23,7 +27,11 @@ export interface TestGateway {
   /** A Bearer token for every account with every permission. */
   adminToken: string;
   /** Signs a token for the accounts and permissions given. */
-  token(accounts: string[] | '*', permissions?: Permission[], expiresInSeconds?: number): Promise<string>;
+  token(
+    accounts: string[] | '*',
+    permissions?: Permission[],
+    expiresInSeconds?: number,
+  ): Promise<string>;
   /** Sends a request with the admin token unless `headers.authorization` is set ('' sends none). */
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Stops the gateway and closes the database; the data directory stays for a restart. */
@@ -45,10 +53,19 @@ export async function startTestGateway(
   const dependencies = await openLocalDependencies(dataDir);
   setDependencies(dependencies);
   // Throttling is off unless a test asks for it, because suites send bursts from one address.
-  const gateway = await startLocalGateway({ rateLimitRps: 0, ...options, host: '127.0.0.1', port: 0 });
+  const gateway = await startLocalGateway({
+    rateLimitRps: 0,
+    ...options,
+    host: '127.0.0.1',
+    port: 0,
+  });
 
   resetVerifiers();
-  const token = (accounts: string[] | '*', permissions: Permission[] = ['mtls.read', 'mtls.write', 'mtls.forward'], expiresInSeconds?: number) =>
+  const token = (
+    accounts: string[] | '*',
+    permissions: Permission[] = ['mtls.read', 'mtls.write', 'mtls.forward'],
+    expiresInSeconds?: number,
+  ) =>
     signDevToken({ dataDir, account: accounts, permissions, expiresInSeconds, ...tokenSettings() });
   const adminToken = await token('*');
 

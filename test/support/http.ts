@@ -35,13 +35,20 @@ export async function call(
 }
 
 /** Builds a real multipart/form-data body with a `file` part and a `certificate` JSON part. */
-export function certificateForm(file: Uint8Array | undefined, certificate: unknown, fileName = 'client.p12'): FormData {
+export function certificateForm(
+  file: Uint8Array | undefined,
+  certificate: unknown,
+  fileName = 'client.p12',
+): FormData {
   const form = new FormData();
   if (file !== undefined) {
     form.append('file', new Blob([file], { type: 'application/x-pkcs12' }), fileName);
   }
   if (certificate !== undefined) {
-    form.append('certificate', typeof certificate === 'string' ? certificate : JSON.stringify(certificate));
+    form.append(
+      'certificate',
+      typeof certificate === 'string' ? certificate : JSON.stringify(certificate),
+    );
   }
   return form;
 }
