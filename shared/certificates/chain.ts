@@ -26,7 +26,9 @@ export function selectLeaf(
 ): OrderedCertificates | undefined {
   const unique = dropDuplicates(entries);
   const matching = unique.filter((entry) => entry.certificate.checkPrivateKey(key));
-  const paired = matching.find((entry) => keyLocalId !== undefined && entry.localKeyId === keyLocalId);
+  const paired = matching.find(
+    (entry) => keyLocalId !== undefined && entry.localKeyId === keyLocalId,
+  );
   const leaf = paired ?? matching[0];
   if (leaf === undefined) {
     return undefined;

@@ -31,7 +31,11 @@ type KeyBag = Extract<SafeBag, { kind: 'key' | 'shroudedKey' }>;
  * Undecryptable or malformed decrypted data means a wrong password when the file has no MAC,
  * and a corrupt file when the MAC has already verified the password.
  */
-export function openContents(pfx: Pfx, password: PasswordForms, budget: IterationBudget): P12Contents {
+export function openContents(
+  pfx: Pfx,
+  password: PasswordForms,
+  budget: IterationBudget,
+): P12Contents {
   try {
     const bags = pfx.parts.flatMap((part) => openPart(part, password, budget));
     const keyBags = bags.filter((bag): bag is KeyBag => bag.kind !== 'certificate');

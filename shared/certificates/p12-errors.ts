@@ -32,7 +32,8 @@ export function notP12(form?: 'empty' | 'pem' | 'base64'): P12Failure {
   const messages = {
     empty: `is empty; ${EXPORT_HINT} and upload that file.`,
     pem: `is PEM text, not a PKCS#12 file; ${EXPORT_HINT} (for example with openssl pkcs12 -export).`,
-    base64: 'is base64 text; upload the binary .p12/.pfx file, or send the base64 text as the p12 of a JSON upload.',
+    base64:
+      'is base64 text; upload the binary .p12/.pfx file, or send the base64 text as the p12 of a JSON upload.',
     other: `is not a PKCS#12 file; ${EXPORT_HINT}.`,
   };
   return new P12Failure('certificate.not_p12', 'file', messages[form ?? 'other']);
@@ -55,7 +56,11 @@ export function passwordInvalid(): P12Failure {
 }
 
 /** `part` says which part of the file uses the count, such as "the MAC". */
-export function iterationsTooHigh(part: string, iterations: number, maxIterations: number): P12Failure {
+export function iterationsTooHigh(
+  part: string,
+  iterations: number,
+  maxIterations: number,
+): P12Failure {
   return new P12Failure(
     'certificate.iterations_too_high',
     'file',
@@ -104,7 +109,11 @@ export function certificateMissing(): P12Failure {
 }
 
 /** `use` says what the algorithm is for in the file, such as "encryption" or "the MAC". */
-export function unsupportedAlgorithm(oid: string, name: string | undefined, use: string): P12Failure {
+export function unsupportedAlgorithm(
+  oid: string,
+  name: string | undefined,
+  use: string,
+): P12Failure {
   const algorithm = name === undefined ? `OID ${oid}` : `${name} (OID ${oid})`;
   return new P12Failure(
     'certificate.unsupported',

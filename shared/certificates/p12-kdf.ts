@@ -58,7 +58,7 @@ export function derivePkcs12Key(
   const input = Buffer.concat([repeatToBlocks(salt, v), repeatToBlocks(password, v)]);
   const output: Buffer[] = [];
 
-  for (let produced = 0; produced < length; ) {
+  for (let produced = 0; produced < length;) {
     let block = createHash(hash.name).update(diversifier).update(input).digest();
     for (let round = 1; round < iterations; round += 1) {
       block = createHash(hash.name).update(block).digest();

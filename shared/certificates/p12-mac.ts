@@ -43,7 +43,14 @@ export function findMacPassword(
 
 function macMatches(mac: MacSpec, authSafe: Buffer, password: Buffer): boolean {
   const { digest } = mac;
-  const key = derivePkcs12Key(digest, password, mac.salt, KDF_PURPOSE.mac, mac.iterations, digest.outputBytes);
+  const key = derivePkcs12Key(
+    digest,
+    password,
+    mac.salt,
+    KDF_PURPOSE.mac,
+    mac.iterations,
+    digest.outputBytes,
+  );
   const actual = createHmac(mac.digest.name, key).update(authSafe).digest();
   return actual.length === mac.expected.length && timingSafeEqual(actual, mac.expected);
 }

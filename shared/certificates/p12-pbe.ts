@@ -73,13 +73,20 @@ function readPbes2(params: Asn1 | undefined, what: string): PbeScheme {
   const [kdfOid, kdfParams] = readChildren(kdf, `${what} key derivation`);
   const kdfAlgorithm = readOid(kdfOid, `${what} key derivation`);
   if (kdfAlgorithm !== OID.pbkdf2) {
-    throw unsupportedAlgorithm(kdfAlgorithm, algorithmName(kdfAlgorithm), `the key derivation of ${what}`);
+    throw unsupportedAlgorithm(
+      kdfAlgorithm,
+      algorithmName(kdfAlgorithm),
+      `the key derivation of ${what}`,
+    );
   }
 
   const [salt, iterations, ...optional] = readChildren(kdfParams, `${what} PBKDF2 parameters`);
   const keyLength = optional.find((node) => isUniversal(node, Asn1Type.INTEGER));
   const prfAlgorithm = optional.find((node) => isUniversal(node, Asn1Type.SEQUENCE));
-  const prfOid = prfAlgorithm === undefined ? OID.hmacWithSha1 : readOid(readChildren(prfAlgorithm, `${what} PRF`)[0], `${what} PRF`);
+  const prfOid =
+    prfAlgorithm === undefined
+      ? OID.hmacWithSha1
+      : readOid(readChildren(prfAlgorithm, `${what} PRF`)[0], `${what} PRF`);
   const prf = PBKDF2_PRFS[prfOid];
   if (prf === undefined) {
     throw unsupportedAlgorithm(prfOid, algorithmName(prfOid), `the PBKDF2 PRF of ${what}`);
@@ -89,7 +96,11 @@ function readPbes2(params: Asn1 | undefined, what: string): PbeScheme {
   const cipherAlgorithm = readOid(cipherOid, `${what} encryption scheme`);
   const cipher = PBES2_CIPHERS[cipherAlgorithm];
   if (cipher === undefined) {
-    throw unsupportedAlgorithm(cipherAlgorithm, algorithmName(cipherAlgorithm), `the encryption of ${what}`);
+    throw unsupportedAlgorithm(
+      cipherAlgorithm,
+      algorithmName(cipherAlgorithm),
+      `the encryption of ${what}`,
+    );
   }
 
   const ivBytes = readOctets(iv, `${what} IV`);
@@ -119,14 +130,31 @@ export function readIterations(node: Asn1 | undefined, what: string): number {
 }
 
 /** Decrypts one part; a padding failure (usually a wrong password) is a DecryptionError. */
-export function decryptPart(scheme: PbeScheme, ciphertext: Buffer, password: PasswordForms): Buffer {
+export function decryptPart(
+  scheme: PbeScheme,
+  ciphertext: Buffer,
+  password: PasswordForms,
+): Buffer {
   if (scheme.kind === 'pbes2') {
-    const key = pbkdf2Sync(password.utf8, scheme.salt, scheme.iterations, scheme.cipher.keyBytes, scheme.prf);
+    const key = pbkdf2Sync(
+      password.utf8,
+      scheme.salt,
+      scheme.iterations,
+      scheme.cipher.keyBytes,
+      scheme.prf,
+    );
     return decipher(scheme.cipher.name, key, scheme.iv, ciphertext);
   }
 
   const { cipher, salt, iterations } = scheme;
-  const key = derivePkcs12Key(SHA1, password.bmp, salt, KDF_PURPOSE.key, iterations, cipher.keyBytes);
+  const key = derivePkcs12Key(
+    SHA1,
+    password.bmp,
+    salt,
+    KDF_PURPOSE.key,
+    iterations,
+    cipher.keyBytes,
+  );
   const iv = derivePkcs12Key(SHA1, password.bmp, salt, KDF_PURPOSE.iv, iterations, 8);
   if (cipher.cipher === 'rc2-cbc') {
     return decipherRc2(key, cipher.rc2Bits ?? key.length * 8, iv, ciphertext);

@@ -3,9 +3,7 @@ const PKCS7_OID_PREFIX = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 
 
 export type PrefixMatch =
   /** `declaredLength` is the total size the outer header claims, undefined for BER's indefinite length. */
-  | { kind: 'pfx'; declaredLength: number | undefined }
-  | { kind: 'truncated' }
-  | { kind: 'other' };
+  { kind: 'pfx'; declaredLength: number | undefined } | { kind: 'truncated' } | { kind: 'other' };
 
 /**
  * Checks, without parsing the rest, that the bytes start like a PFX: a SEQUENCE, INTEGER 3,
@@ -13,6 +11,10 @@ export type PrefixMatch =
  * so far are a truncated PFX; a DER certificate, a PKCS#8 key or random bytes differ early.
  */
 export function sniffPfxPrefix(bytes: Buffer): PrefixMatch {
+  if (bytes.length === 0) {
+    return { kind: 'other' };
+  }
+
   const reader = new PrefixReader(bytes);
   try {
     reader.expect([0x30]);
@@ -40,7 +42,10 @@ export function describeNonPfx(bytes: Buffer): 'empty' | 'pem' | 'base64' | unde
   if (text.startsWith('-----BEGIN')) {
     return 'pem';
   }
-  if (/^[A-Za-z0-9+/=\r\n]+$/.test(text) && sniffPfxPrefix(Buffer.from(text, 'base64')).kind === 'pfx') {
+  if (
+    /^[A-Za-z0-9+/=\r\n]+$/.test(text) &&
+    sniffPfxPrefix(Buffer.from(text, 'base64')).kind === 'pfx'
+  ) {
     return 'base64';
   }
   return undefined;

@@ -24,8 +24,7 @@ export interface Pfx {
 }
 
 export type AuthSafePart =
-  | { kind: 'plain'; bags: SafeBag[] }
-  | { kind: 'encrypted'; scheme: PbeScheme; ciphertext: Buffer };
+  { kind: 'plain'; bags: SafeBag[] } | { kind: 'encrypted'; scheme: PbeScheme; ciphertext: Buffer };
 
 /** The bags the gateway uses. Other bag types (CRLs, secrets, SDSI certificates) are dropped. */
 export type SafeBag =
@@ -47,7 +46,9 @@ export function readPfx(bytes: Buffer): Pfx {
     throw notP12(describeNonPfx(bytes));
   }
   if (prefix.kind === 'truncated' || bytes.length < (prefix.declaredLength ?? 0)) {
-    throw unreadable('the file ends before the length its header declares, so it is probably truncated');
+    throw unreadable(
+      'the file ends before the length its header declares, so it is probably truncated',
+    );
   }
 
   const [, authSafeInfo, macData] = readChildren(parseDer(bytes, 'the PFX'), 'the PFX');
@@ -74,7 +75,11 @@ function readAuthSafeData(contentInfo: Asn1 | undefined): Buffer {
   const [type, content] = readChildren(contentInfo, 'the authSafe');
   const contentType = readOid(type, 'the authSafe content type');
   if (contentType !== OID.data) {
-    throw unsupportedAlgorithm(contentType, algorithmName(contentType), 'the integrity of the file');
+    throw unsupportedAlgorithm(
+      contentType,
+      algorithmName(contentType),
+      'the integrity of the file',
+    );
   }
   return readOctets(readExplicit(content, 0, 'the authSafe'), 'the authSafe');
 }
@@ -84,7 +89,10 @@ function readAuthSafePart(contentInfo: Asn1): AuthSafePart {
   const contentType = readOid(type, 'a ContentInfo type');
 
   if (contentType === OID.data) {
-    const safeContents = readOctets(readExplicit(content, 0, 'a Data ContentInfo'), 'a Data ContentInfo');
+    const safeContents = readOctets(
+      readExplicit(content, 0, 'a Data ContentInfo'),
+      'a Data ContentInfo',
+    );
     return { kind: 'plain', bags: readSafeContents(safeContents) };
   }
   if (contentType === OID.encryptedData) {
@@ -96,13 +104,18 @@ function readAuthSafePart(contentInfo: Asn1): AuthSafePart {
 /** EncryptedData (RFC 5652 section 8) whose EncryptedContentInfo holds a SafeContents. */
 function readEncryptedData(encryptedData: Asn1): AuthSafePart {
   const [, encryptedContentInfo] = readChildren(encryptedData, 'the EncryptedData');
-  const [, algorithm, encryptedContent] = readChildren(encryptedContentInfo, 'the EncryptedContentInfo');
+  const [, algorithm, encryptedContent] = readChildren(
+    encryptedContentInfo,
+    'the EncryptedContentInfo',
+  );
 
   return {
     kind: 'encrypted',
     scheme: readPbeScheme(algorithm, 'the encrypted contents'),
     ciphertext:
-      encryptedContent === undefined ? Buffer.alloc(0) : readOctets(encryptedContent, 'the encrypted content', 0),
+      encryptedContent === undefined
+        ? Buffer.alloc(0)
+        : readOctets(encryptedContent, 'the encrypted content', 0),
   };
 }
 
@@ -118,7 +131,14 @@ function readSafeBag(safeBag: Asn1, depth: number): SafeBag[] {
     case OID.pkcs8ShroudedKeyBag: {
       const [algorithm, encrypted] = readChildren(value, 'an EncryptedPrivateKeyInfo');
       const scheme = readPbeScheme(algorithm, 'the private key');
-      return [{ kind: 'shroudedKey', scheme, ciphertext: readOctets(encrypted, 'the encrypted key'), localKeyId }];
+      return [
+        {
+          kind: 'shroudedKey',
+          scheme,
+          ciphertext: readOctets(encrypted, 'the encrypted key'),
+          localKeyId,
+        },
+      ];
     }
     case OID.certBag:
       return readCertBag(value, localKeyId);
@@ -134,7 +154,13 @@ function readCertBag(value: Asn1, localKeyId: string | undefined): SafeBag[] {
   if (readOid(certId, 'a CertBag type') !== OID.x509Certificate) {
     return [];
   }
-  return [{ kind: 'certificate', der: readOctets(readExplicit(certValue, 0, 'a CertBag'), 'a CertBag'), localKeyId }];
+  return [
+    {
+      kind: 'certificate',
+      der: readOctets(readExplicit(certValue, 0, 'a CertBag'), 'a CertBag'),
+      localKeyId,
+    },
+  ];
 }
 
 /** Returns the localKeyId attribute as hex; it pairs a key bag with its certificate bag. */
@@ -151,4 +177,3 @@ function readLocalKeyId(attributes: Asn1 | undefined): string | undefined {
   }
   return undefined;
 }
-
