@@ -28,7 +28,9 @@ export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> 
   const target = parseTargetUrl(request.header('lp-forward-url'), 'header:LP-forward-url');
   const serviceHeader = request.header('lp-service-name');
   const serviceId =
-    serviceHeader === undefined ? undefined : parseServiceId(serviceHeader, 'header:LP-service-name');
+    serviceHeader === undefined
+      ? undefined
+      : parseServiceId(serviceHeader, 'header:LP-service-name');
 
   const { sql, secrets } = await getDependencies();
   const [candidates] = await lookupMappings(sql, [
@@ -49,7 +51,7 @@ export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> 
   logger.info('Request forwarded', {
     requestId: request.requestId,
     accountId,
-    serviceId,
+    serviceId: mapping?.serviceId ?? serviceId,
     mappingId: mapping?.mappingId,
     certificateId: mapping?.certificateId,
     targetOrigin: target.origin,
@@ -66,7 +68,10 @@ export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> 
  * Picks the mapping for a forward. With a service there is at most one (the unique key).
  * Without one, every enabled mapping of the URL must name the same certificate.
  */
-function chooseMapping(candidates: MappingCandidate[], serviceId: ServiceId | undefined): MappingCandidate | undefined {
+function chooseMapping(
+  candidates: MappingCandidate[],
+  serviceId: ServiceId | undefined,
+): MappingCandidate | undefined {
   if (candidates.length <= 1 || serviceId !== undefined) {
     return candidates[0];
   }
@@ -82,7 +87,11 @@ function chooseMapping(candidates: MappingCandidate[], serviceId: ServiceId | un
 }
 
 /** Reads the mapped certificate's key and chain, or throws a problem naming the certificate. */
-async function loadIdentity(secrets: SecretStore, mapping: MappingCandidate, accountId: string): Promise<ClientIdentity> {
+async function loadIdentity(
+  secrets: SecretStore,
+  mapping: MappingCandidate,
+  accountId: string,
+): Promise<ClientIdentity> {
   const certificateId = mapping.certificateId;
   const now = new Date();
   if (!isUsable(mapping, now)) {
@@ -99,7 +108,11 @@ async function loadIdentity(secrets: SecretStore, mapping: MappingCandidate, acc
   try {
     secret = await secrets.get(mapping.secretPath, mapping.secretVersion);
   } catch (error) {
-    logger.error('Failed to read certificate secret for a forward', { accountId, certificateId, error });
+    logger.error('Failed to read certificate secret for a forward', {
+      accountId,
+      certificateId,
+      error,
+    });
     throw new GatewayError(
       'forward.certificate_unreadable',
       502,
@@ -155,7 +168,10 @@ function outboundHeaders(request: ApiRequest): HeaderMap {
       incoming[name.toLowerCase()] = values;
     }
   }
-  return withAuthorizationOverride(filterRequestHeaders(incoming), request.header('lp-authorization-override'));
+  return withAuthorizationOverride(
+    filterRequestHeaders(incoming),
+    request.header('lp-authorization-override'),
+  );
 }
 
 /** Returns the target's response: repeated headers as multi-value headers, the body as bytes. */
@@ -170,5 +186,10 @@ export function toApiResponse(response: ForwardResponse): ApiResponse {
     }
   }
 
-  return { status: response.status, headers, multiValueHeaders, body: new Uint8Array(response.body) };
+  return {
+    status: response.status,
+    headers,
+    multiValueHeaders,
+    body: new Uint8Array(response.body),
+  };
 }

@@ -26,14 +26,26 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
 
   const file = form.files.get('file');
   if (!file) {
-    throw invalidField('certificate.file_missing', 'file', 'is missing; attach the p12 as the multipart part "file".');
+    throw invalidField(
+      'certificate.file_missing',
+      'file',
+      'is missing; attach the p12 as the multipart part "file".',
+    );
   }
   const password = form.fields.get('password');
   if (password === undefined) {
-    throw invalidField('certificate.password_missing', 'password', 'is missing; send the p12 password ("" for none) as the part "password".');
+    throw invalidField(
+      'certificate.password_missing',
+      'password',
+      'is missing; send the p12 password ("" for none) as the part "password".',
+    );
   }
 
-  const parsed = parseCertificateUpload({ p12: file.bytes, password, fields: { file: 'file', password: 'password' } }, config, new Date());
+  const parsed = parseCertificateUpload(
+    { p12: file.bytes, password, fields: { file: 'file', password: 'password' } },
+    config,
+    new Date(),
+  );
   const details = {
     subject: parsed.details.subject,
     issuer: parsed.details.issuer,
@@ -52,13 +64,21 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
 
   const target = parseTargetUrl(forwardUrl, 'header:LP-forward-url');
   const body = form.fields.get('body');
-  const method = (request.header('lp-method-override') ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+  const method = (
+    request.header('lp-method-override') ?? (body === undefined ? 'GET' : 'POST')
+  ).toUpperCase();
   if (!METHODS.includes(method)) {
-    throw invalidField('forward.method_invalid', 'header:LP-method-override', `must be one of ${METHODS.join(', ')}.`);
+    throw invalidField(
+      'forward.method_invalid',
+      'header:LP-method-override',
+      `must be one of ${METHODS.join(', ')}.`,
+    );
   }
 
   const headers: HeaderMap = {};
-  const contentType = request.header('lp-content-type-override') ?? (body === undefined ? undefined : 'application/json');
+  const contentType =
+    request.header('lp-content-type-override') ??
+    (body === undefined ? undefined : 'application/json');
   if (contentType) {
     headers['content-type'] = contentType;
   }
@@ -76,7 +96,11 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
     method,
     headers,
     body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
-    identity: { cacheKey, privateKeyPem: material.privateKeyPem, certificateChainPem: `${chainPem}\n` },
+    identity: {
+      cacheKey,
+      privateKeyPem: material.privateKeyPem,
+      certificateChainPem: `${chainPem}\n`,
+    },
   });
   logger.info('P12 test forwarded', {
     requestId: request.requestId,

@@ -36,6 +36,11 @@ export interface TlsServerOptions {
   certPem: string;
   /** CA that client certificates must chain to. Without it, no client certificate is requested. */
   clientCaPem?: string;
+  /**
+   * With `optional`, the server requests a client certificate but also completes handshakes
+   * without one, so the echo route shows whether the client sent one. @default 'required'
+   */
+  clientCertificate?: 'required' | 'optional';
   /** Handlers by path, added to or replacing {@link STANDARD_ROUTES}. Other paths echo. */
   routes?: Record<string, RouteHandler>;
 }
@@ -90,14 +95,15 @@ export const STANDARD_ROUTES: Record<string, RouteHandler> = {
 
 /** Starts an HTTPS server on 127.0.0.1 with an ephemeral port. */
 export async function startTlsServer(options: TlsServerOptions): Promise<TestServer> {
-  const requireClientCertificate = options.clientCaPem !== undefined;
+  const requestClientCertificate = options.clientCaPem !== undefined;
+  const optional = options.clientCertificate === 'optional';
   const routes = { ...STANDARD_ROUTES, ...options.routes };
   const server = https.createServer({
     key: options.keyPem,
     cert: options.certPem,
     ca: options.clientCaPem,
-    requestCert: requireClientCertificate,
-    rejectUnauthorized: requireClientCertificate,
+    requestCert: requestClientCertificate,
+    rejectUnauthorized: requestClientCertificate && !optional,
   });
 
   const running = new RunningServer(server);

@@ -1,0 +1,144 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { fingerprintOf, type ForwardGateway, startForwardGateway } from '../support/forwarding.js';
+import type { TestGateway } from '../support/gateway.js';
+import type { TestResponse } from '../support/http.js';
+import { makeP12, type P12File } from '../support/p12-files.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
+import { type EchoedRequest, startTlsServer, type TestServer } from '../support/tls-servers.js';
+
+const ACCOUNT = 'acme';
+const TESTER = `/mtls/account/${ACCOUNT}/p12-test/multipart`;
+
+let pki: TestPki;
+let setup: ForwardGateway;
+let gateway: TestGateway;
+let mtlsServer: TestServer;
+let file: P12File;
+
+/** Builds the tester's multipart body, with a `body` part only when `body` is given. */
+function testerForm(p12: P12File, password: string, body?: string): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([p12.bytes], { type: 'application/x-pkcs12' }), 'client.p12');
+  form.append('password', password);
+  if (body !== undefined) {
+    form.append('body', body);
+  }
+  return form;
+}
+
+function postTester(form: FormData, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return gateway.request('POST', TESTER, { body: form, headers });
+}
+
+beforeAll(async () => {
+  pki = createTestPki();
+  mtlsServer = await startTlsServer({
+    keyPem: pki.server.keyPem,
+    certPem: pki.server.certPem,
+    clientCaPem: `${pki.root.certPem}${pki.intermediate.certPem}`,
+  });
+  setup = await startForwardGateway(pki);
+  gateway = setup.gateway;
+  file = makeP12('openssl-default', { pki, client: pki.issueClient('tester.example.test') });
+});
+
+afterAll(async () => {
+  await setup.close();
+  await mtlsServer.stop();
+});
+
+describe('p12 tester', () => {
+  it('returns details without forward URL', async () => {
+    const leaf = new X509Certificate(file.identity.certPem);
+    const hexFingerprint = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
+
+    const response = await postTester(testerForm(file, file.password));
+
+    expect(response.status).toBe(200);
+    expect(response.body.valid).toBe(true);
+    expect(response.body.fingerprintSha256).toBe(hexFingerprint);
+    expect(response.body.keyType).toBe('RSA-2048');
+    expect(response.body.subject).toContain('tester.example.test');
+    expect(response.body.expirationDate).toBe(new Date(leaf.validTo).toISOString());
+  });
+
+  it('forwards with overrides and body', async () => {
+    const body = 'tester body with ünïcode';
+
+    const response = await postTester(testerForm(file, file.password, body), {
+      'lp-forward-url': `${mtlsServer.origin}/tester?source=p12-test`,
+      'lp-method-override': 'PUT',
+      'lp-content-type-override': 'text/plain; charset=utf-8',
+      'lp-authorization-override': 'Bearer tester-override',
+    });
+    const echoed = response.body as EchoedRequest;
+
+    expect(response.status).toBe(200);
+    expect(echoed.clientFingerprint).toBe(fingerprintOf(file.identity.certPem));
+    expect(echoed.method).toBe('PUT');
+    expect(echoed.query).toBe('source=p12-test');
+    expect(echoed.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(echoed.headers.authorization).toBe('Bearer tester-override');
+    expect(echoed.bodySha256).toBe(createHash('sha256').update(body, 'utf8').digest('hex'));
+    expect(JSON.stringify(echoed.headers)).not.toContain(gateway.adminToken);
+  });
+
+  it('defaults to POST JSON with body', async () => {
+    const response = await postTester(testerForm(file, file.password, '{"default":true}'), {
+      'lp-forward-url': `${mtlsServer.origin}/tester-default`,
+    });
+    const echoed = response.body as EchoedRequest;
+
+    expect(response.status).toBe(200);
+    expect(echoed.method).toBe('POST');
+    expect(echoed.headers['content-type']).toBe('application/json');
+    expect(echoed.headers.authorization).toBeUndefined();
+  });
+
+  it('rejects unknown method override', async () => {
+    const before = mtlsServer.requests.length;
+
+    const response = await postTester(testerForm(file, file.password), {
+      'lp-forward-url': `${mtlsServer.origin}/tester-method`,
+      'lp-method-override': 'TRACE',
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].field).toBe('header:LP-method-override');
+    expect(mtlsServer.requests.length).toBe(before);
+  });
+
+  it('rejects wrong password', async () => {
+    const before = mtlsServer.requests.length;
+
+    const response = await postTester(testerForm(file, 'not-the-password'), {
+      'lp-forward-url': `${mtlsServer.origin}/tester-password`,
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('lp-mtls-error')).toBe('true');
+    expect(response.body.code).toBe('certificate.password_invalid');
+    expect(response.body.errors[0].field).toBe('password');
+    expect(mtlsServer.requests.length).toBe(before);
+  });
+
+  it('stores no certificate', async () => {
+    const validated = await postTester(testerForm(file, file.password));
+    const forwarded = await postTester(testerForm(file, file.password), {
+      'lp-forward-url': `${mtlsServer.origin}/tester-store`,
+    });
+    const listed = await gateway.request('GET', `/mtls/account/${ACCOUNT}/certificates`);
+    const secretFolders = await readdir(path.join(gateway.dataDir, 'secrets'));
+
+    expect(validated.status).toBe(200);
+    expect(forwarded.status).toBe(200);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([]);
+    expect(secretFolders).toEqual([]);
+  });
+});
