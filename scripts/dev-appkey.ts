@@ -1,4 +1,5 @@
 import { loadConfig } from '../shared/config.js';
+import { logger } from '../shared/logger.js';
 import { SecretAppKeyStore } from '../shared/secrets/app-keys.js';
 import { LocalSecretStore } from '../shared/secrets/local.js';
 import { parseIdentityOptions } from './cli-options.js';
@@ -16,7 +17,15 @@ if (options.accounts === '*') {
   process.exit(2);
 }
 
-const secrets = await LocalSecretStore.open(loadConfig().dataDir, process.env.MTLS_LOCAL_SECRET_KEY);
+// Standard output contains only the credentials line, so info logs stay off unless LOG_LEVEL is set.
+if (process.env.LOG_LEVEL === undefined) {
+  logger.setLogLevel('WARN');
+}
+
+const secrets = await LocalSecretStore.open(
+  loadConfig().dataDir,
+  process.env.MTLS_LOCAL_SECRET_KEY,
+);
 const appKey = await new SecretAppKeyStore(secrets).create({
   accounts: options.accounts,
   permissions: options.permissions,

@@ -3,6 +3,8 @@ import type { Identity } from '../auth/identity.js';
 import { JwtVerifier, loadOrCreateLocalSigningKey } from '../auth/jwt.js';
 import { OAuth1Verifier } from '../auth/oauth1.js';
 import { loadConfig } from '../config.js';
+import { GatewayError } from '../errors.js';
+import { logger } from '../logger.js';
 import { getDependencies } from '../runtime/dependencies.js';
 import { SecretAppKeyStore } from '../secrets/app-keys.js';
 import { SqlNonceStore } from '../store/nonces.js';
@@ -27,12 +29,23 @@ async function buildVerifiers(): Promise<Verifiers> {
   const { sql, secrets } = await getDependencies();
   const { issuer, audience } = tokenSettings();
   const jwksUrl = process.env.MTLS_JWKS_URL || undefined;
-  const localPublicKey = jwksUrl ? undefined : (await loadOrCreateLocalSigningKey(loadConfig().dataDir)).publicJwk;
+  const localPublicKey = jwksUrl
+    ? undefined
+    : (await loadOrCreateLocalSigningKey(loadConfig().dataDir)).publicJwk;
   const algorithms = process.env.MTLS_JWT_ALGORITHMS?.split(',').map((name) => name.trim());
 
   return {
-    jwt: new JwtVerifier({ issuer, audience, jwksUrl, localPublicKey, ...(algorithms ? { algorithms } : {}) }),
-    oauth1: new OAuth1Verifier({ appKeys: new SecretAppKeyStore(secrets), nonces: new SqlNonceStore(sql) }),
+    jwt: new JwtVerifier({
+      issuer,
+      audience,
+      jwksUrl,
+      localPublicKey,
+      ...(algorithms ? { algorithms } : {}),
+    }),
+    oauth1: new OAuth1Verifier({
+      appKeys: new SecretAppKeyStore(secrets),
+      nonces: new SqlNonceStore(sql),
+    }),
   };
 }
 
@@ -60,6 +73,16 @@ function requestUrl(event: ApiEvent, header: (name: string) => string | undefine
   return `${scheme}://${host}${path}${search ? `?${search}` : ''}`;
 }
 
+/** Returns the body as text when it is a form, the only body that OAuth 1.0a signs. */
+function formBodyOf(event: ApiEvent, contentType: string | undefined): string | undefined {
+  if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    return undefined;
+  }
+
+  const rawBody = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(rawBody, 'base64').toString('utf8') : rawBody;
+}
+
 /** Authenticates an API Gateway event with a Bearer JWT or an OAuth 1.0a signature. */
 export async function authenticateEvent(event: ApiEvent): Promise<Identity> {
   verifiers ??= buildVerifiers();
@@ -69,18 +92,37 @@ export async function authenticateEvent(event: ApiEvent): Promise<Identity> {
   };
 
   const contentType = header('content-type');
-  const formBody = contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded');
-  const rawBody = event.body ?? '';
-  const body = formBody ? (event.isBase64Encoded ? Buffer.from(rawBody, 'base64').toString('utf8') : rawBody) : undefined;
+  const body = formBodyOf(event, contentType);
 
-  return authenticate(
-    {
-      method: event.httpMethod,
-      url: requestUrl(event, header),
-      authorizationHeader: header('authorization'),
-      contentType,
-      body,
-    },
-    await verifiers,
-  );
+  try {
+    return await authenticate(
+      {
+        method: event.httpMethod,
+        url: requestUrl(event, header),
+        authorizationHeader: header('authorization'),
+        contentType,
+        body,
+      },
+      await verifiers,
+    );
+  } catch (error) {
+    logRejection(event, error);
+    throw error;
+  }
+}
+
+/**
+ * Logs why a request was rejected as unauthenticated, because the 401 gives the client only a
+ * vague reason. The cause names the failed check and contains no credentials.
+ */
+function logRejection(event: ApiEvent, error: unknown): void {
+  if (!(error instanceof GatewayError) || error.status !== 401) {
+    return;
+  }
+
+  logger.warn('Authentication failed', {
+    requestId: event.requestContext?.requestId,
+    code: error.code,
+    reason: error.cause instanceof Error ? error.cause.message : error.message,
+  });
 }
