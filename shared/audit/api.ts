@@ -8,7 +8,11 @@ import { listAuditEvents } from './trail.js';
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
 
-function parsePositiveInteger(raw: string | undefined, field: string, max: number): number | undefined {
+function parsePositiveInteger(
+  raw: string | undefined,
+  field: string,
+  max: number,
+): number | undefined {
   if (raw === undefined) {
     return undefined;
   }
@@ -22,7 +26,8 @@ function parsePositiveInteger(raw: string | undefined, field: string, max: numbe
 
 /** GET /mtls/account/{accountId}/audit?limit=&cursor=: newest first; `nextCursor` fetches older events. */
 export async function listAudit(request: ApiRequest): Promise<ApiResponse> {
-  const limit = parsePositiveInteger(request.query('limit'), 'limit', MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
+  const limit =
+    parsePositiveInteger(request.query('limit'), 'limit', MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
   const cursor = parsePositiveInteger(request.query('cursor'), 'cursor', Number.MAX_SAFE_INTEGER);
   const { sql } = await getDependencies();
 

@@ -17,7 +17,11 @@ export class SecretAppKeyStore implements AppKeyLookup {
   constructor(private readonly secrets: SecretStore) {}
 
   /** Creates an app key with new random credentials for the given accounts and permissions. */
-  async create(options: { accounts: string[]; permissions: Permission[]; principal?: string }): Promise<AppKey> {
+  async create(options: {
+    accounts: string[];
+    permissions: Permission[];
+    principal?: string;
+  }): Promise<AppKey> {
     const appKey: AppKey = {
       consumerKey: randomBytes(16).toString('hex'),
       consumerSecret: randomBytes(24).toString('base64url'),
@@ -61,7 +65,12 @@ export class SecretAppKeyStore implements AppKeyLookup {
 function toAppKey(consumerKey: string, data: Record<string, string>): AppKey | undefined {
   const accounts: unknown = JSON.parse(data.accounts ?? '[]');
   const permissions: unknown = JSON.parse(data.permissions ?? '[]');
-  if (!Array.isArray(accounts) || !Array.isArray(permissions) || !data.consumerSecret || !data.tokenSecret) {
+  if (
+    !Array.isArray(accounts) ||
+    !Array.isArray(permissions) ||
+    !data.consumerSecret ||
+    !data.tokenSecret
+  ) {
     logger.error('Stored app key is malformed; it is ignored', { consumerKey });
     return undefined;
   }

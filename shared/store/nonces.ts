@@ -11,7 +11,12 @@ export class SqlNonceStore {
   ) {}
 
   /** Records the nonce; returns false when it was already recorded and has not expired. */
-  async remember(consumerKey: string, nonce: string, _timestamp: number, expiresAt: Date): Promise<boolean> {
+  async remember(
+    consumerKey: string,
+    nonce: string,
+    _timestamp: number,
+    expiresAt: Date,
+  ): Promise<boolean> {
     if (this.random() < 1 / PURGE_EVERY) {
       await this.sql.execute('DELETE FROM oauth_nonces WHERE expires_at < now()');
     }
