@@ -26,7 +26,8 @@ const MAX_PARTS = 20;
 
 /**
  * Parses a `multipart/form-data` body with busboy. A part with a filename is a file, any
- * other part a text field. When a name repeats, the first part wins.
+ * other part a text field. A name that repeats is rejected, because silently taking one of
+ * two files or passwords could store something the caller did not mean.
  */
 export async function parseMultipart(
   request: ApiRequest,
@@ -57,18 +58,41 @@ export async function parseMultipart(
     );
   }
 
+  const malformed = () =>
+    invalidField(
+      'request.multipart_invalid',
+      'body',
+      'is not a well-formed multipart/form-data body. Send every part complete, ending with the closing boundary.',
+    );
+  const seenNames = new Set<string>();
+  const repeated = (name: string) => {
+    if (seenNames.has(name)) {
+      return true;
+    }
+    seenNames.add(name);
+    return false;
+  };
+  const repeatedField = (name: string) =>
+    invalidField('request.field_repeated', name, 'is sent more than once. Send it once.');
+
   await new Promise<void>((resolve, reject) => {
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
+      const isRepeat = repeated(name);
+      // busboy emits errors of a cut-off body on the file stream as well; without a listener
+      // they would be thrown as uncaught and end the process.
+      stream.on('error', () => reject(malformed()));
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        if (!form.files.has(name)) {
-          form.files.set(name, {
-            filename: info.filename ?? '',
-            bytes: Buffer.concat(chunks),
-            truncated: (stream as unknown as { truncated?: boolean }).truncated === true,
-          });
+        if (isRepeat) {
+          reject(repeatedField(name));
+          return;
         }
+        form.files.set(name, {
+          filename: info.filename ?? '',
+          bytes: Buffer.concat(chunks),
+          truncated: (stream as unknown as { truncated?: boolean }).truncated === true,
+        });
       });
     });
     parser.on('field', (name, value, info) => {
@@ -76,24 +100,18 @@ export async function parseMultipart(
         reject(invalidField('request.field_too_large', name, `is over ${maxFieldBytes} bytes.`));
         return;
       }
-      if (!form.fields.has(name)) {
-        form.fields.set(name, value);
+      if (repeated(name)) {
+        reject(repeatedField(name));
+        return;
       }
+      form.fields.set(name, value);
     });
     parser.on('partsLimit', () =>
       reject(
         invalidField('request.multipart_invalid', 'body', `has more than ${MAX_PARTS} parts.`),
       ),
     );
-    parser.on('error', () =>
-      reject(
-        invalidField(
-          'request.multipart_invalid',
-          'body',
-          'is not a well-formed multipart/form-data body.',
-        ),
-      ),
-    );
+    parser.on('error', () => reject(malformed()));
     parser.on('close', () => resolve());
     parser.end(request.bodyBytes());
   });

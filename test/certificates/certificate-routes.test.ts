@@ -341,6 +341,15 @@ describe('certificate routes', () => {
       ['missing name', { p12: 'AAAA', password: 'x' }, '[0].name'],
       ['empty name', { name: '  ', p12: 'AAAA', password: 'x' }, '[0].name'],
       ['long name', { name: 'n'.repeat(256), p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['NUL in name', { name: 'a\u0000b', p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['escape in name', { name: 'a\u001b[31mb', p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['bidi override in name', { name: 'a\u202eb', p12: 'AAAA', password: 'x' }, '[0].name'],
+      ['lone surrogate in name', { name: 'a\ud800b', p12: 'AAAA', password: 'x' }, '[0].name'],
+      [
+        'NUL in displayName',
+        { name: 'x', displayName: 'a\u0000b', p12: 'AAAA', password: 'x' },
+        '[0].displayName',
+      ],
       ['missing password', { name: 'x', p12: 'AAAA' }, '[0].password'],
       ['missing p12', { name: 'x', password: 'x' }, '[0].p12'],
       ['p12 as object', { name: 'x', p12: { a: 1 }, password: 'x' }, '[0].p12'],
@@ -386,6 +395,50 @@ describe('certificate routes', () => {
           }),
         'certificate',
         'certificate.field_missing',
+      );
+    });
+
+    it('rejects a cut-off multipart body', async () => {
+      const body =
+        '--B\r\nContent-Disposition: form-data; name="file"; filename="c.p12"\r\n\r\nabc';
+
+      await expectRejected(
+        () =>
+          gateway.request('POST', `${BASE}/by-file`, {
+            body,
+            headers: { 'content-type': 'multipart/form-data; boundary=B' },
+          }),
+        'body',
+        'request.multipart_invalid',
+      );
+      expect((await gateway.request('GET', BASE)).status).toBe(200);
+    });
+
+    it('rejects a repeated file part', async () => {
+      const form = certificateForm(readSample('openssl3-default.p12'), {
+        name: uniqueName(),
+        password: SAMPLE_PASSWORD,
+      });
+      form.append('file', new Blob([readSample('ec-p256-with-chain.p12')]), 'second.p12');
+
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}/by-file`, { body: form }),
+        'file',
+        'request.field_repeated',
+      );
+    });
+
+    it('rejects a repeated certificate part', async () => {
+      const form = certificateForm(readSample('openssl3-default.p12'), {
+        name: uniqueName(),
+        password: SAMPLE_PASSWORD,
+      });
+      form.append('certificate', JSON.stringify({ name: 'other', password: 'other' }));
+
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}/by-file`, { body: form }),
+        'certificate',
+        'request.field_repeated',
       );
     });
 
