@@ -1,14 +1,12 @@
 import { z } from 'zod';
 
 import { invalidField } from '../errors.js';
+import { displayText, requiredName } from '../http/validation.js';
 
 export const MAX_NAME_LENGTH = 255;
 
-const name = z
-  .string({ error: 'is missing. Give the certificate a name.' })
-  .trim()
-  .min(1, 'must not be empty.')
-  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters.`);
+const name = requiredName(MAX_NAME_LENGTH, 'is missing. Give the certificate a name.');
+const displayName = displayText(MAX_NAME_LENGTH).optional();
 
 const password = z.string({ error: 'is missing. Send the p12 password ("" for none).' });
 
@@ -22,7 +20,7 @@ const id = z.union([z.number(), z.string()], { error: 'is missing. Send the cert
 
 export const createItemSchema = z.object({
   name,
-  displayName: z.string().trim().max(MAX_NAME_LENGTH).optional(),
+  displayName,
   p12,
   password,
 });
@@ -37,7 +35,7 @@ export const updateItemSchema = createItemSchema.extend({
 /** The `certificate` field of a multipart upload: JSON text. */
 export const fileCreateSchema = z.object({
   name,
-  displayName: z.string().trim().max(MAX_NAME_LENGTH).optional(),
+  displayName,
   password,
 });
 

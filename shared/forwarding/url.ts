@@ -5,6 +5,16 @@ export const MAX_URL_LENGTH = 2048;
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
+/** C0 and C1 control characters, DEL and the space, which a URL carries only percent-encoded. */
+const RAW_CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/;
+
+/** Scheme followed by `//` and a first host character, as in `https://host`. */
+const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\\?#]/;
+
+/** DNS limits of RFC 1035: 63 octets per label, 253 characters for the dotted name. */
+const MAX_LABEL_LENGTH = 63;
+const MAX_HOST_NAME_LENGTH = 253;
+
 /**
  * Normalizes a URL into the form used as the mapping key and for runtime matching.
  *
@@ -65,10 +75,17 @@ export function parseTargetUrl(
     throw invalidField('forward.url_too_long', field, message);
   }
 
-  const url = URL.parse(raw);
-  if (url === null) {
-    const message = 'is not an absolute URL. Send scheme, host and path, as in https://host/path.';
+  const trimmed = raw.trim();
+  if (RAW_CONTROL_OR_SPACE.test(trimmed)) {
+    const message = 'contains control characters or spaces. Percent-encode them, as in %20.';
     throw invalidField('forward.url_invalid', field, message);
+  }
+
+  const url = URL.parse(trimmed);
+  const invalidMessage =
+    'is not an absolute URL. Send scheme, host and path, as in https://host/path.';
+  if (url === null) {
+    throw invalidField('forward.url_invalid', field, invalidMessage);
   }
 
   const schemes = options.allowHttp === true ? ['https:', 'http:'] : ['https:'];
@@ -79,10 +96,32 @@ export function parseTargetUrl(
     throw invalidField('forward.url_scheme', field, message);
   }
 
+  // URL.parse reads `https:///x` and `https:x` as host `x`, which the caller did not write.
+  if (!SCHEME_AND_AUTHORITY.test(trimmed)) {
+    throw invalidField('forward.url_invalid', field, invalidMessage);
+  }
+
   if (url.username !== '' || url.password !== '') {
     const message = 'must not contain a user name or password. Send credentials in a header.';
     throw invalidField('forward.url_userinfo', field, message);
   }
 
+  if (url.port === '0') {
+    throw invalidField('forward.url_invalid', field, 'has port 0. Use a port from 1 to 65535.');
+  }
+
+  if (!url.hostname.startsWith('[') && !isValidHostName(url.hostname)) {
+    const message = `has a host name with a label over ${MAX_LABEL_LENGTH} or a total over ${MAX_HOST_NAME_LENGTH} characters.`;
+    throw invalidField('forward.url_invalid', field, message);
+  }
+
   return url;
+}
+
+function isValidHostName(hostname: string): boolean {
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
+  return (
+    name.length <= MAX_HOST_NAME_LENGTH &&
+    name.split('.').every((label) => label.length <= MAX_LABEL_LENGTH)
+  );
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { type FieldError, invalidFields } from '../errors.js';
 
@@ -35,4 +35,33 @@ export function parseWith<Schema extends z.ZodType>(
     throw invalidFields(code, toFieldErrors(result.error, prefix));
   }
   return result.data;
+}
+
+/**
+ * Control characters (NUL, CR, LF, ESC, ...), bidirectional formatting characters and lone
+ * UTF-16 surrogates. PostgreSQL text cannot store NUL, and the others let a stored name
+ * rewrite a terminal line or reorder how a list displays.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cs}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+const UNPRINTABLE_MESSAGE =
+  'must not contain control characters, bidirectional formatting characters or lone surrogates (such as NUL, line breaks or U+202E). Remove them.';
+
+/** A trimmed display text of at most `maxLength` characters without unprintable characters. */
+export function displayText(maxLength: number) {
+  return z
+    .string()
+    .trim()
+    .max(maxLength, `must be at most ${maxLength} characters.`)
+    .refine((value) => !UNPRINTABLE.test(value), UNPRINTABLE_MESSAGE);
+}
+
+/** A required, non-empty {@link displayText}; `missingMessage` says what to send. */
+export function requiredName(maxLength: number, missingMessage: string) {
+  return z
+    .string({ error: missingMessage })
+    .trim()
+    .min(1, 'must not be empty.')
+    .max(maxLength, `must be at most ${maxLength} characters.`)
+    .refine((value) => !UNPRINTABLE.test(value), UNPRINTABLE_MESSAGE);
 }

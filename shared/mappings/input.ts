@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { type FieldError, GatewayError, invalidFields } from '../errors.js';
 import { normalizeUrl, parseTargetUrl } from '../forwarding/url.js';
-import { formatPath } from '../http/validation.js';
+import { formatPath, requiredName } from '../http/validation.js';
 import type { MappingFields } from './repository.js';
 import { findServiceId } from './services.js';
 
@@ -20,11 +20,7 @@ const mappingSchema = z.object({
   siteId: z.union([z.string(), z.number()], {
     error: 'is missing. Send the account id of the path.',
   }),
-  name: z
-    .string({ error: 'is missing. Give the mapping a name.' })
-    .trim()
-    .min(1, 'must not be empty.')
-    .max(MAX_MAPPING_NAME_LENGTH, `must be at most ${MAX_MAPPING_NAME_LENGTH} characters.`),
+  name: requiredName(MAX_MAPPING_NAME_LENGTH, 'is missing. Give the mapping a name.'),
   deleted: z.boolean({ error: 'must be true or false.' }).optional(),
   id: z.union([z.number(), z.string()]).optional(),
   revision: z.union([z.number(), z.string()]).optional(),

@@ -84,7 +84,20 @@ describe('parseTargetUrl', () => {
     expect(error.errors).toEqual([{ field, message: expect.stringContaining('missing') }]);
   });
 
-  const invalid = ['/relative', 'api.example.com/a', 'https://', 'not a url'];
+  const invalid = [
+    '/relative',
+    'api.example.com/a',
+    'https://',
+    'not a url',
+    'https:///api.example.com/a',
+    'https:api.example.com/a',
+    'https://api.example.com/a\u0000b',
+    'https://api.example.com/a b',
+    'https://api.example.com/a\r\nX-Injected: 1',
+    'https://api.example.com:0/a',
+    `https://${'a'.repeat(64)}.example.com/`,
+    `https://${'abcdefghi.'.repeat(26)}com/`,
+  ];
   it.each(invalid)('rejects invalid %s', (raw) => {
     const error = errorOf(() => parseTargetUrl(raw, field));
 

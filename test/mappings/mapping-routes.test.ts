@@ -188,6 +188,20 @@ describe('mapping routes', () => {
       '[0].url',
     ],
     ['deleted true', `${BASE}?v=3.0`, () => [mapping({ deleted: true })], '[0].deleted'],
+    ['NUL in name', `${BASE}?v=3.0`, () => [mapping({ name: 'a\u0000b' })], '[0].name'],
+    ['line break in name', `${BASE}?v=3.0`, () => [mapping({ name: 'a\nb' })], '[0].name'],
+    [
+      'NUL in url',
+      `${BASE}?v=3.0`,
+      () => [mapping({ url: 'https://idp.example.test/a\u0000b' })],
+      '[0].url',
+    ],
+    [
+      'port 0 url',
+      `${BASE}?v=3.0`,
+      () => [mapping({ url: 'https://idp.example.test:0/' })],
+      '[0].url',
+    ],
     ['other siteId', `${BASE}?v=3.0`, () => [mapping({ siteId: OTHER })], '[0].siteId'],
   ])('rejects %s with 400', async (_case, path, body, field) => {
     const before = await gateway.request('GET', `${BASE}?v=3.0`);
