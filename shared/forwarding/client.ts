@@ -53,9 +53,9 @@ export interface ForwardClientOptions {
   connectTimeoutMs?: number;
   /** Time-out in ms for the whole request, connecting included. @default 25000 */
   totalTimeoutMs?: number;
-  /** Maximum request body in bytes. @default 6 MiB, the Lambda synchronous payload limit */
+  /** Maximum request body in bytes. @default {@link MAX_FORWARD_BODY_BYTES} */
   maxRequestBytes?: number;
-  /** Maximum response body in bytes. @default 6 MiB, the Lambda synchronous payload limit */
+  /** Maximum response body in bytes. @default {@link MAX_FORWARD_BODY_BYTES} */
   maxResponseBytes?: number;
   /** Lifetime in ms of an agent and its TLS pools after creation. @default 300000 */
   agentTtlMs?: number;
@@ -65,7 +65,18 @@ export interface ForwardClientOptions {
   resolver?: Resolver;
 }
 
-const DEFAULT_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda's limit for the request and the response payload of a synchronous invocation. */
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Room left in that payload for headers and the other JSON fields of the event or result. */
+const ENVELOPE_RESERVE_BYTES = 256 * 1024;
+
+/**
+ * Largest forwarded body, request or response: 4,521,984 bytes. Both cross Lambda as base64,
+ * which is 4/3 of the raw size, so a raw 6 MiB body would break the payload limit.
+ */
+export const MAX_FORWARD_BODY_BYTES = Math.floor(
+  ((LAMBDA_PAYLOAD_BYTES - ENVELOPE_RESERVE_BYTES) * 3) / 4,
+);
 const NO_BODY_STATUSES = new Set([204, 304]);
 
 /**
@@ -87,8 +98,8 @@ export class ForwardClient {
     this.#schemes = options.allowHttp === true ? ['https:', 'http:'] : ['https:'];
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.#totalTimeoutMs = options.totalTimeoutMs ?? 25_000;
-    this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_PAYLOAD_BYTES;
-    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_PAYLOAD_BYTES;
+    this.#maxRequestBytes = options.maxRequestBytes ?? MAX_FORWARD_BODY_BYTES;
+    this.#maxResponseBytes = options.maxResponseBytes ?? MAX_FORWARD_BODY_BYTES;
     this.#agents = new AgentCache({
       lookup: createGuardedLookup(options.allow, options.resolver),
       extraCaPem: options.extraCaPem,

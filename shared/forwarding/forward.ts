@@ -190,6 +190,6 @@ export function toApiResponse(response: ForwardResponse): ApiResponse {
     status: response.status,
     headers,
     multiValueHeaders,
-    body: new Uint8Array(response.body),
+    body: response.body,
   };
 }

@@ -53,7 +53,8 @@ export function toProxyResult(response: ApiResponse): ApiResult {
   }
 
   if (response.body instanceof Uint8Array) {
-    result.body = Buffer.from(response.body).toString('base64');
+    const { buffer, byteOffset, byteLength } = response.body;
+    result.body = Buffer.from(buffer, byteOffset, byteLength).toString('base64');
     result.isBase64Encoded = true;
     return result;
   }

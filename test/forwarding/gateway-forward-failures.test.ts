@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MAX_FORWARD_BODY_BYTES } from '../../shared/forwarding/client.js';
 import { resetForwardClient } from '../../shared/forwarding/runtime.js';
 import { clearRuntimeCaches } from '../../shared/runtime/cache.js';
 import {
@@ -273,6 +275,66 @@ describe('forward target failures', () => {
       expect(response.headers['lp-mtls-error']).toBe('true');
       expect(problem.code).toBe('forward.timeout');
     });
+  });
+});
+
+describe('forward body limits', () => {
+  let sizedServer: TestServer;
+
+  beforeAll(async () => {
+    const sized = (length: number) => (_request: unknown, response: ServerResponse) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      response.end(Buffer.alloc(length, 1));
+    };
+    sizedServer = await startTlsServer({
+      keyPem: pki.server.keyPem,
+      certPem: pki.server.certPem,
+      routes: {
+        '/at-limit': sized(MAX_FORWARD_BODY_BYTES),
+        '/over-limit': sized(MAX_FORWARD_BODY_BYTES + 1),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await sizedServer.stop();
+  });
+
+  it('keeps the limit within Lambda after base64', () => {
+    const base64Length = Math.ceil(MAX_FORWARD_BODY_BYTES / 3) * 4;
+
+    expect(base64Length).toBeLessThan(6 * 1024 * 1024);
+  });
+
+  it('returns a body at the limit', async () => {
+    const response = await forwardTo(`${sizedServer.origin}/at-limit`);
+
+    expect(response.status).toBe(200);
+    expect(response.body.length).toBe(MAX_FORWARD_BODY_BYTES);
+  });
+
+  it('returns 502 for a body over the limit', async () => {
+    const response = await forwardTo(`${sizedServer.origin}/over-limit`);
+    const problem = jsonOf(response);
+
+    expect(response.status).toBe(502);
+    expect(response.headers['lp-mtls-error']).toBe('true');
+    expect(problem.detail).toContain(String(MAX_FORWARD_BODY_BYTES));
+  });
+
+  it('rejects a request body over the limit with 413', async () => {
+    const response = await callForward(gateway, ACCOUNT, {
+      method: 'POST',
+      headers: {
+        'lp-forward-url': `${sizedServer.origin}/raw`,
+        'content-type': 'application/octet-stream',
+      },
+      body: Buffer.alloc(MAX_FORWARD_BODY_BYTES + 1, 2),
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.headers['lp-mtls-error']).toBe('true');
+    expect(sizedServer.requests).not.toContain('POST /raw');
   });
 });
 
