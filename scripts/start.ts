@@ -1,4 +1,5 @@
 import { loadConfig } from '../shared/config.js';
+import { getForwardClient } from '../shared/forwarding/runtime.js';
 import { logger } from '../shared/logger.js';
 import {
   closeDependencies,
@@ -53,6 +54,14 @@ function credentialHelp(url: string): string {
 }
 
 const config = loadConfig();
+// Builds the forwarding client now, so a wrong CA file or allow-list stops the start.
+try {
+  getForwardClient();
+} catch (error) {
+  process.stderr.write(`mtls-gateway did not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
 const dependencies = await openLocalDependencies(config.dataDir);
 setDependencies(dependencies);
 

@@ -2,7 +2,10 @@ import path from 'node:path';
 
 /** Settings read from the environment. Each default is given where the field is declared. */
 export interface GatewayConfig {
-  /** Folder for the embedded database, secret files and local keys. @default `./.data` */
+  /**
+   * Folder for the embedded database, secret files and local keys: `.data` in the working
+   * directory unless `MTLS_DATA_DIR` is set, which is resolved as {@link resolveUserPath} says.
+   */
   dataDir: string;
   /** Maximum accepted p12 size in bytes. @default 1 MiB */
   maxP12Bytes: number;
@@ -35,15 +38,27 @@ function readInteger(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Resolves a path from the environment. npm runs scripts from the project folder and keeps
+ * the folder it was started from in `INIT_CWD`, so a relative path means what the user typed.
+ */
+function resolveUserPath(value: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), value);
+}
+
 /** Reads the configuration from `process.env` on every call, so tests can change it. */
 export function loadConfig(): GatewayConfig {
   return {
-    dataDir: path.resolve(process.env.MTLS_DATA_DIR ?? '.data'),
+    dataDir: process.env.MTLS_DATA_DIR
+      ? resolveUserPath(process.env.MTLS_DATA_DIR)
+      : path.resolve('.data'),
     maxP12Bytes: readInteger('MTLS_MAX_P12_BYTES', 1024 * 1024),
     maxP12Iterations: readInteger('MTLS_MAX_P12_ITERATIONS', 200_000),
     cacheTtlSeconds: readInteger('MTLS_CACHE_TTL_SECONDS', 300),
     forwardAllow: process.env.MTLS_FORWARD_ALLOW || undefined,
-    forwardCaFile: process.env.MTLS_FORWARD_CA_FILE || undefined,
+    forwardCaFile: process.env.MTLS_FORWARD_CA_FILE
+      ? resolveUserPath(process.env.MTLS_FORWARD_CA_FILE)
+      : undefined,
     forwardConnectTimeoutMs: readInteger('MTLS_FORWARD_CONNECT_TIMEOUT_MS', 5_000),
     forwardTimeoutMs: readInteger('MTLS_FORWARD_TIMEOUT_MS', 25_000),
     rateLimitRps: readInteger('MTLS_RATE_LIMIT_RPS', 10),

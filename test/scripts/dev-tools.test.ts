@@ -52,11 +52,15 @@ interface ChildResult {
 }
 
 /** Runs a command in the repository folder and returns a non-zero exit instead of throwing. */
-async function run(file: string, args: string[]): Promise<ChildResult> {
+async function run(
+  file: string,
+  args: string[],
+  extraEnvironment: NodeJS.ProcessEnv = {},
+): Promise<ChildResult> {
   try {
     const { stdout, stderr } = await execFileAsync(file, args, {
       cwd: ROOT,
-      env: childEnvironment(),
+      env: { ...childEnvironment(), ...extraEnvironment },
       timeout: CHILD_TIMEOUT_MS,
     });
     return { stdout, stderr, exitCode: 0 };
@@ -169,6 +173,30 @@ describe('npm start help', () => {
     expect(tokenResult.stdout).toMatch(JWT_FORM);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual([]);
+  });
+});
+
+describe('npm start settings', () => {
+  it('stops on a missing CA file', async () => {
+    const missing = path.join(dataDir, 'no-such-ca.pem');
+
+    const output = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      PORT: '0',
+      MTLS_FORWARD_CA_FILE: missing,
+    });
+
+    expect(output.exitCode).toBe(1);
+    expect(output.stderr).toContain(`MTLS_FORWARD_CA_FILE ${missing} could not be read (ENOENT)`);
+  });
+
+  it('stops on an invalid allow-list', async () => {
+    const output = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      PORT: '0',
+      MTLS_FORWARD_ALLOW: '127.0.0.1/99',
+    });
+
+    expect(output.exitCode).toBe(1);
+    expect(output.stderr).toContain('MTLS_FORWARD_ALLOW');
   });
 });
 
