@@ -157,6 +157,12 @@ export class JwtVerifier {
         requiredClaims: ['exp'],
       };
       const { payload } = await jwtVerify(token, this.#key, options);
+      // jose checks `iat` only together with a maximum token age, which would cap lifetimes.
+      const latestIssue = now.getTime() / 1000 + this.#clockToleranceSeconds;
+      if (typeof payload.iat === 'number' && payload.iat > latestIssue) {
+        const cause = new Error(`iat ${payload.iat} is in the future`);
+        throw bearerFailure('auth.token_invalid', 'The token is not valid.', cause);
+      }
       return payload;
     } catch (error) {
       throw toGatewayError(error);

@@ -27,6 +27,8 @@ interface TokenSpec {
   /** Seconds since the Unix epoch; null leaves `exp` out. */
   exp?: number | null;
   nbf?: number;
+  /** Seconds since the Unix epoch. @default NOW_SECONDS */
+  iat?: number;
 }
 
 /** Signs a token with jose; each token gets a unique `jti`, so tests never share cache entries. */
@@ -41,7 +43,7 @@ async function makeToken(spec: TokenSpec = {}): Promise<string> {
     .setProtectedHeader({ alg, typ: 'JWT' })
     .setIssuer(spec.issuer ?? ISSUER)
     .setAudience(spec.audience ?? AUDIENCE)
-    .setIssuedAt(NOW_SECONDS);
+    .setIssuedAt(spec.iat ?? NOW_SECONDS);
   if (spec.exp !== null) {
     jwt = jwt.setExpirationTime(spec.exp ?? NOW_SECONDS + 600);
   }
@@ -135,6 +137,21 @@ describe('JwtVerifier', () => {
 
     expect(error.code).toBe('auth.token_invalid');
     expect(String(error.cause)).toContain('nbf');
+  });
+
+  it('rejects iat in the future', async () => {
+    const token = await makeToken({ iat: NOW_SECONDS + 61 });
+
+    const error = await rejectionOf(localVerifier().verify(token, NOW));
+
+    expect(error.code).toBe('auth.token_invalid');
+    expect(String(error.cause)).toContain('iat');
+  });
+
+  it('accepts iat within tolerance', async () => {
+    const token = await makeToken({ iat: NOW_SECONDS + 59 });
+
+    await expect(localVerifier().verify(token, NOW)).resolves.toBeDefined();
   });
 
   it('accepts nbf within tolerance', async () => {
