@@ -52,7 +52,10 @@ export class RateLimiter {
     }
 
     const elapsedSeconds = (now - bucket.updatedAt) / 1000;
-    bucket.tokens = Math.min(this.ratePerSecond, bucket.tokens + elapsedSeconds * this.ratePerSecond);
+    bucket.tokens = Math.min(
+      this.ratePerSecond,
+      bucket.tokens + elapsedSeconds * this.ratePerSecond,
+    );
     bucket.updatedAt = now;
     return bucket;
   }

@@ -4,7 +4,7 @@ import { parseMultipart } from '../http/multipart.js';
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
-import { parseWith } from '../http/validation.js';
+import { parseWith, requireItemArray } from '../http/validation.js';
 import { getCertificateService, getMappingService } from '../runtime/services.js';
 import { saveEach } from './batch.js';
 import { type CertificateEntity, toCertificateEntity } from './entity.js';
@@ -13,10 +13,10 @@ import {
   decodeP12,
   fileCreateSchema,
   fileUpdateSchema,
+  MAX_CERTIFICATES_PER_REQUEST,
   parseCertificateId,
   updateItemSchema,
 } from './input.js';
-import { certificateNotFound } from './service.js';
 
 /** Handlers' side of the certificate routes: request parsing and response shapes. */
 
@@ -25,14 +25,11 @@ function accountOf(request: ApiRequest): string {
 }
 
 function itemsOf(request: ApiRequest): unknown[] {
-  const body = request.json();
-  if (!Array.isArray(body)) {
-    throw invalidField('request.body_not_array', 'body', 'must be a JSON array of certificates.');
-  }
-  if (body.length === 0) {
-    throw invalidField('request.body_empty', 'body', 'must contain at least one certificate.');
-  }
-  return body;
+  return requireItemArray(request.json(), {
+    itemName: 'certificate',
+    itemsName: 'certificates',
+    maxItems: MAX_CERTIFICATES_PER_REQUEST,
+  });
 }
 
 /** Wraps a per-item save so that each item leaves an audit record, saved or not. */
@@ -211,13 +208,9 @@ export async function listCertificates(request: ApiRequest): Promise<ApiResponse
   );
 }
 
-/** Parses `{certificateId}`. A malformed id is as unknown as a missing one. */
+/** Parses `{certificateId}`, or throws a 400 naming it. A well-formed unknown id is a 404 later. */
 function certificateIdOf(request: ApiRequest): number {
-  const raw = request.pathParameter('certificateId');
-  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    throw certificateNotFound(Number.NaN);
-  }
-  return Number(raw);
+  return parseCertificateId(request.pathParameter('certificateId'), 'certificateId');
 }
 
 export async function getCertificate(request: ApiRequest): Promise<ApiResponse> {

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 
 import { invalidField } from '../errors.js';
-import { displayText, requiredName } from '../http/validation.js';
+import { displayText, parsePositiveId, requiredName } from '../http/validation.js';
 
 export const MAX_NAME_LENGTH = 255;
+
+/**
+ * Maximum certificates in one JSON create or update request. Each item costs a p12 key
+ * derivation and a secret write, so larger batches go in several requests.
+ */
+export const MAX_CERTIFICATES_PER_REQUEST = 100;
 
 const name = requiredName(MAX_NAME_LENGTH, 'is missing. Give the certificate a name.');
 const displayName = displayText(MAX_NAME_LENGTH).optional();
@@ -70,14 +76,6 @@ export function decodeP12(value: number[] | string, field: string): Buffer {
 }
 
 /** Parses a certificate id from JSON or a path, or throws a 400 naming `field`. */
-export function parseCertificateId(value: number | string, field: string): number {
-  const parsed = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < 1) {
-    throw invalidField(
-      'certificate.id_invalid',
-      field,
-      'must be a positive integer certificate id.',
-    );
-  }
-  return parsed;
+export function parseCertificateId(value: unknown, field: string): number {
+  return parsePositiveId(value, field, 'certificate.id_invalid');
 }

@@ -25,8 +25,10 @@ const INGRESS_HEADER = /^(x-amzn-|x-amz-cf-|cloudfront-|via$)/;
 export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> {
   const started = performance.now();
   const accountId = request.pathParameter('accountId');
-  const target = parseTargetUrl(request.header('lp-forward-url'), 'header:LP-forward-url');
-  const serviceHeader = request.header('lp-service-name');
+  const forwardUrl = request.singleHeader('LP-forward-url');
+  const serviceHeader = request.singleHeader('LP-service-name');
+  const authorizationOverride = request.singleHeader('LP-authorization-override');
+  const target = parseTargetUrl(forwardUrl, 'header:LP-forward-url');
   const serviceId =
     serviceHeader === undefined
       ? undefined
@@ -43,7 +45,7 @@ export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> 
   const response = await getForwardClient().send({
     url: target,
     method: request.method,
-    headers: outboundHeaders(request),
+    headers: outboundHeaders(request, authorizationOverride),
     body: body.length > 0 ? body : undefined,
     identity,
   });
@@ -161,17 +163,17 @@ function unusableCertificate(mapping: MappingCandidate, now: Date): GatewayError
   );
 }
 
-function outboundHeaders(request: ApiRequest): HeaderMap {
+function outboundHeaders(
+  request: ApiRequest,
+  authorizationOverride: string | undefined,
+): HeaderMap {
   const incoming: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(request.event.multiValueHeaders ?? {})) {
     if (values && !INGRESS_HEADER.test(name.toLowerCase())) {
       incoming[name.toLowerCase()] = values;
     }
   }
-  return withAuthorizationOverride(
-    filterRequestHeaders(incoming),
-    request.header('lp-authorization-override'),
-  );
+  return withAuthorizationOverride(filterRequestHeaders(incoming), authorizationOverride);
 }
 
 /** Returns the target's response: repeated headers as multi-value headers, the body as bytes. */

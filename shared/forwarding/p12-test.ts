@@ -21,6 +21,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
  * keyed by a hash of the material, until the cache TTL ends.
  */
 export async function testP12(request: ApiRequest): Promise<ApiResponse> {
+  const forwardUrl = request.singleHeader('LP-forward-url');
+  const methodOverride = request.singleHeader('LP-method-override');
+  const contentTypeOverride = request.singleHeader('LP-content-type-override');
+  const authorization = request.singleHeader('LP-authorization-override');
   const config = loadConfig();
   const form = await parseMultipart(request, { maxFileBytes: config.maxP12Bytes + 1 });
 
@@ -57,16 +61,13 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
     expirationDate: parsed.details.notAfter.toISOString(),
   };
 
-  const forwardUrl = request.header('lp-forward-url');
   if (forwardUrl === undefined) {
     return json(200, { valid: true, ...details });
   }
 
   const target = parseTargetUrl(forwardUrl, 'header:LP-forward-url');
   const body = form.fields.get('body');
-  const method = (
-    request.header('lp-method-override') ?? (body === undefined ? 'GET' : 'POST')
-  ).toUpperCase();
+  const method = (methodOverride ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
   if (!METHODS.includes(method)) {
     throw invalidField(
       'forward.method_invalid',
@@ -76,13 +77,10 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
   }
 
   const headers: HeaderMap = {};
-  const contentType =
-    request.header('lp-content-type-override') ??
-    (body === undefined ? undefined : 'application/json');
+  const contentType = contentTypeOverride ?? (body === undefined ? undefined : 'application/json');
   if (contentType) {
     headers['content-type'] = contentType;
   }
-  const authorization = request.header('lp-authorization-override');
   if (authorization) {
     headers.authorization = authorization;
   }

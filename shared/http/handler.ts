@@ -68,7 +68,8 @@ function problemResponses(
 
 /**
  * Builds the Lambda handler of one route: authentication, then the route's permission and
- * path account checks, then `work`. Errors become problem responses.
+ * path account checks, then for JSON routes the Content-Type check, then `work`. Errors
+ * become problem responses.
  */
 export function createHandler(routeId: string, work: RouteWork) {
   const route = findRoute(routeId);
@@ -90,6 +91,9 @@ export function createHandler(routeId: string, work: RouteWork) {
 
       const request = new ApiRequest(event, route, identity);
       try {
+        if (route.body === 'json') {
+          request.requireJsonMediaType();
+        }
         const response = await work(request);
         await writeAudit(request, accountId, undefined);
         return toProxyResult(response);

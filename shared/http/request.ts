@@ -4,6 +4,9 @@ import { GatewayError, invalidField } from '../errors.js';
 import type { RouteDefinition } from '../routes.js';
 import type { ApiEvent } from './types.js';
 
+/** `application/json` and structured-syntax JSON types such as `application/problem+json`. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.+-]+\+)?json$/;
+
 /** Read access to one API Gateway proxy event, with the identity that the middleware set. */
 export class ApiRequest {
   private bodyCache: Buffer | undefined;
@@ -44,6 +47,23 @@ export class ApiRequest {
   /** Returns the first value of a header, matched without regard to case. */
   header(name: string): string | undefined {
     return this.headerValues(name)[0];
+  }
+
+  /**
+   * Returns the value of a header that may be sent at most once, or throws a 400 naming
+   * `header:<name>` when it repeats. `name` is matched without regard to case and is shown
+   * as written.
+   */
+  singleHeader(name: string): string | undefined {
+    const values = this.headerValues(name);
+    if (values.length > 1) {
+      throw invalidField(
+        'request.header_repeated',
+        `header:${name}`,
+        `is sent more than once (${values.length} times). Send it once.`,
+      );
+    }
+    return values[0];
   }
 
   headerValues(name: string): string[] {
@@ -98,6 +118,27 @@ export class ApiRequest {
         'is not valid JSON. Check the syntax.',
       );
     }
+  }
+
+  /**
+   * Throws a 415 unless the body is declared JSON: `application/json` or an
+   * `application/*+json` type, parameters such as charset allowed. A request without
+   * Content-Type (or with an empty one) passes, because clients of the LivePerson API may
+   * send none.
+   */
+  requireJsonMediaType(): void {
+    const declared = this.header('content-type');
+    if (declared === undefined || declared.trim() === '') {
+      return;
+    }
+    if (JSON_MEDIA_TYPE.test(this.mediaType)) {
+      return;
+    }
+
+    const message = `must be application/json or another application/*+json type, not ${this.mediaType}. Send the body as JSON with Content-Type: application/json.`;
+    throw new GatewayError('request.media_type_unsupported', 415, `Content-Type ${message}`, {
+      errors: [{ field: 'header:Content-Type', message }],
+    });
   }
 
   /** Requires a media type, or throws 415. */

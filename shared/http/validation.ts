@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type FieldError, invalidFields } from '../errors.js';
+import { type FieldError, invalidField, invalidFields } from '../errors.js';
 
 /** Formats a zod issue path as `[0].name`, `certificate.password` or `body`. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
@@ -64,4 +64,73 @@ export function requiredName(maxLength: number, missingMessage: string) {
     .min(1, 'must not be empty.')
     .max(maxLength, `must be at most ${maxLength} characters.`)
     .refine((value) => !UNPRINTABLE.test(value), UNPRINTABLE_MESSAGE);
+}
+
+/** The message for an id that {@link toPositiveId} rejects. */
+export const POSITIVE_ID_MESSAGE = `must be a positive integer id from 1 to ${Number.MAX_SAFE_INTEGER}, written in decimal digits.`;
+
+/**
+ * Reads an id sent as a JSON number or as decimal digits. Returns undefined unless the value
+ * is a positive safe integer, so `1e3`, `-1`, `0x10` and ids past 2^53 - 1, which a JSON
+ * number would round, are rejected instead of read in another base or changed.
+ */
+export function toPositiveId(value: unknown): number | undefined {
+  let id: number;
+  if (typeof value === 'number') {
+    id = value;
+  } else if (typeof value === 'string' && /^\d+$/.test(value)) {
+    id = Number(value);
+  } else {
+    return undefined;
+  }
+  return Number.isSafeInteger(id) && id >= 1 ? id : undefined;
+}
+
+/** Parses an id with {@link toPositiveId}, or throws a 400 with `code` naming `field`. */
+export function parsePositiveId(value: unknown, field: string, code: string): number {
+  const id = toPositiveId(value);
+  if (id === undefined) {
+    throw invalidField(code, field, POSITIVE_ID_MESSAGE);
+  }
+  return id;
+}
+
+/** Builds the schema of a body id sent as a number or digits, read with {@link toPositiveId}. */
+export function positiveId(missingMessage: string) {
+  return z
+    .union([z.number(), z.string()], { error: missingMessage })
+    .refine((value) => toPositiveId(value) !== undefined, POSITIVE_ID_MESSAGE)
+    .transform((value) => toPositiveId(value)!);
+}
+
+/** Item nouns and item limit of a {@link requireItemArray} check. */
+export interface ItemArrayRules {
+  /** Noun of one item, such as `certificate`. */
+  itemName: string;
+  /** Plural of {@link itemName}, such as `certificates`. */
+  itemsName: string;
+  maxItems: number;
+}
+
+/**
+ * Returns a request body that is a JSON array of 1 to `maxItems` items, or throws a 400 on
+ * `body`. The count is checked before any item is read, so an oversized batch costs no
+ * validation and no error list.
+ */
+export function requireItemArray(body: unknown, rules: ItemArrayRules): unknown[] {
+  const { itemName, itemsName, maxItems } = rules;
+  if (!Array.isArray(body)) {
+    throw invalidField('request.body_not_array', 'body', `must be a JSON array of ${itemsName}.`);
+  }
+  if (body.length === 0) {
+    throw invalidField('request.body_empty', 'body', `must contain at least one ${itemName}.`);
+  }
+  if (body.length > maxItems) {
+    throw invalidField(
+      'request.body_too_many_items',
+      'body',
+      `contains ${body.length} ${itemsName}, more than the maximum of ${maxItems} per request. Split them into requests of at most ${maxItems}.`,
+    );
+  }
+  return body;
 }

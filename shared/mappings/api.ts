@@ -2,10 +2,15 @@ import { GatewayError, invalidField, invalidFields, type FieldError } from '../e
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
+import { parsePositiveId, requireItemArray } from '../http/validation.js';
 import { getMappingService } from '../runtime/services.js';
-import { parseRevision, requireVersion, validateMapping } from './input.js';
+import {
+  MAX_MAPPINGS_PER_REQUEST,
+  parseRevision,
+  requireVersion,
+  validateMapping,
+} from './input.js';
 import type { MappingFields, MappingRecord } from './repository.js';
-import { mappingNotFound } from './service.js';
 
 const VERSIONS = ['3.0'] as const;
 
@@ -30,25 +35,19 @@ function etagOf(record: MappingRecord): string {
   return `"${record.revision}"`;
 }
 
+/** Parses `{mappingId}`, or throws a 400 naming it. A well-formed unknown id is a 404 later. */
 function mappingIdOf(request: ApiRequest): number {
-  const raw = request.pathParameter('mappingId');
-  const id = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(id)) {
-    throw mappingNotFound(Number.NaN);
-  }
-  return id;
+  return parsePositiveId(request.pathParameter('mappingId'), 'mappingId', 'mapping.id_invalid');
 }
 
 export async function createMappings(request: ApiRequest): Promise<ApiResponse> {
   requireVersion(request.query('v'), VERSIONS);
   const accountId = request.pathParameter('accountId');
-  const body = request.json();
-  if (!Array.isArray(body)) {
-    throw invalidField('request.body_not_array', 'body', 'must be a JSON array of mappings.');
-  }
-  if (body.length === 0) {
-    throw invalidField('request.body_empty', 'body', 'must contain at least one mapping.');
-  }
+  const body = requireItemArray(request.json(), {
+    itemName: 'mapping',
+    itemsName: 'mappings',
+    maxItems: MAX_MAPPINGS_PER_REQUEST,
+  });
 
   const items: MappingFields[] = [];
   const errors: FieldError[] = [];
@@ -111,7 +110,7 @@ export async function updateMapping(request: ApiRequest): Promise<ApiResponse> {
     throw invalidField(
       'mapping.revision_invalid',
       'header:If-Match',
-      'must be the mapping revision, such as 3 or "3".',
+      'must be the mapping revision, such as 3 or "3", or * for the current revision.',
     );
   }
 

@@ -51,6 +51,12 @@ function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[
   const errors: FieldError[] = [];
   for (const [index, raw] of body.entries()) {
     const prefix = `[${index}]`;
+    const otherAccount =
+      fixedAccount === undefined ? undefined : otherAccountError(raw, fixedAccount, prefix);
+    if (otherAccount) {
+      errors.push(otherAccount);
+      continue;
+    }
     const candidate =
       fixedAccount === undefined ? raw : { ...(raw as object), accountId: fixedAccount };
     const parsed = itemSchema.safeParse(candidate);
@@ -96,6 +102,33 @@ function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[
     throw invalidFields('mapping.check_invalid', errors);
   }
   return items;
+}
+
+/**
+ * Returns an error when an item of the account route names an account other than the path
+ * account. The route checks the path account only, so a result for such an item would describe
+ * one account while echoing another.
+ */
+function otherAccountError(
+  raw: unknown,
+  pathAccount: string,
+  prefix: string,
+): FieldError | undefined {
+  if (typeof raw !== 'object' || raw === null || !Object.hasOwn(raw, 'accountId')) {
+    return undefined;
+  }
+
+  const accountId = (raw as { accountId: unknown }).accountId;
+  if (
+    (typeof accountId === 'string' || typeof accountId === 'number') &&
+    String(accountId) === pathAccount
+  ) {
+    return undefined;
+  }
+  return {
+    field: `${prefix}.accountId`,
+    message: `must equal the path account (${pathAccount}) or be left out, because this route checks mappings of the path account only.`,
+  };
 }
 
 /** v1 key, LivePerson's Java toString() of the parameters, misspelling included. */

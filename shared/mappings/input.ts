@@ -2,16 +2,25 @@ import { z } from 'zod';
 
 import { type FieldError, GatewayError, invalidFields } from '../errors.js';
 import { normalizeUrl, parseTargetUrl } from '../forwarding/url.js';
-import { formatPath, requiredName } from '../http/validation.js';
+import { formatPath, positiveId, requiredName } from '../http/validation.js';
 import type { MappingFields } from './repository.js';
 import { findServiceId } from './services.js';
 
 export const MAX_MAPPING_NAME_LENGTH = 255;
 
+/** Maximum mappings in one create request, the same as the check-mapping batch limit. */
+export const MAX_MAPPINGS_PER_REQUEST = 1000;
+
+/** `If-Match: *`, which matches whatever revision the mapping has now (RFC 9110, 13.1.1). */
+export const ANY_REVISION = '*';
+
+/** The revision a mapping write expects: a number, or {@link ANY_REVISION}. */
+export type ExpectedRevision = number | typeof ANY_REVISION;
+
 const mappingSchema = z.object({
-  certificationId: z.union([z.number().int().positive(), z.string().regex(/^\d{1,16}$/)], {
-    error: 'is missing or invalid. Send the id of a certificate of this account.',
-  }),
+  certificationId: positiveId(
+    'is missing or invalid. Send the id of a certificate of this account.',
+  ),
   serviceId: z.union([z.string(), z.number()], {
     error: 'is missing. Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
   }),
@@ -86,7 +95,7 @@ export function validateMapping(
   }
   return {
     fields: {
-      certificateId: Number(input.certificationId),
+      certificateId: input.certificationId,
       serviceId: serviceId!,
       url: input.url,
       normalizedUrl,
@@ -109,8 +118,12 @@ export function requireVersion(value: string | undefined, accepted: readonly str
   return value;
 }
 
-/** Parses an If-Match revision: `3`, `"3"` or `W/"3"`. Undefined when malformed. */
-export function parseRevision(header: string): number | undefined {
+/** Parses an If-Match revision: `3`, `"3"`, `W/"3"` or `*`. Undefined when malformed. */
+export function parseRevision(header: string): ExpectedRevision | undefined {
+  if (header.trim() === ANY_REVISION) {
+    return ANY_REVISION;
+  }
+
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   return match ? Number(match[1]) : undefined;
 }

@@ -1,5 +1,6 @@
 import { toId } from '../certificates/repository.js';
 import type { SqlExecutor } from '../store/executor.js';
+import { ANY_REVISION, type ExpectedRevision } from './input.js';
 import type { ServiceId } from './services.js';
 
 export interface MappingRecord {
@@ -126,20 +127,29 @@ export class MappingRepository {
     return rows[0] && toRecord(rows[0]);
   }
 
-  /** Replaces a mapping when its revision is still `revision`. Undefined when it is not. */
+  /**
+   * Replaces a live mapping when its revision is still `revision`, or whatever its revision
+   * when `revision` is `*`. Undefined when no row matched.
+   */
   async update(
     accountId: string,
     id: number,
-    revision: number,
+    revision: ExpectedRevision,
     fields: MappingFields,
   ): Promise<MappingRecord | undefined> {
+    const revisionCondition = revision === ANY_REVISION ? '' : 'AND revision = :revision';
     const rows = await this.sql.execute<MappingRow>(
       `UPDATE mappings SET certificate_id = :certificateId, service_id = :serviceId, url = :url,
          normalized_url = :normalizedUrl, name = :name, enabled = :enabled,
          revision = revision + 1, updated_at = now()
-       WHERE account_id = :accountId AND id = :id AND revision = :revision AND NOT deleted
+       WHERE account_id = :accountId AND id = :id ${revisionCondition} AND NOT deleted
        RETURNING ${COLUMNS}`,
-      { accountId, id, revision, ...fieldParams(fields) },
+      {
+        accountId,
+        id,
+        ...(revision === ANY_REVISION ? {} : { revision }),
+        ...fieldParams(fields),
+      },
     );
     return rows[0] && toRecord(rows[0]);
   }

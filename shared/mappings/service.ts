@@ -1,6 +1,7 @@
 import { conflict, type FieldError, GatewayError, invalidFields, notFound } from '../errors.js';
 import { logger } from '../logger.js';
 import { type SqlExecutor, sqlStateOf, UNIQUE_VIOLATION } from '../store/executor.js';
+import type { ExpectedRevision } from './input.js';
 import { type MappingFields, type MappingRecord, MappingRepository } from './repository.js';
 
 export interface MappingServiceOptions {
@@ -57,11 +58,13 @@ export class MappingService {
     return this.repository.list(accountId);
   }
 
-  /** Replaces a mapping if `revision` is current: 409 when stale, 404 when absent. */
+  /**
+   * Replaces a mapping if `revision` is current or is `*`: 409 when stale, 404 when absent.
+   */
   async update(
     accountId: string,
     id: number,
-    revision: number,
+    revision: ExpectedRevision,
     fields: MappingFields,
   ): Promise<MappingRecord> {
     const updated = await this.inTransaction(accountId, async (tx) => {

@@ -19,12 +19,15 @@ export function findServiceId(value: unknown): ServiceId | undefined {
     return undefined;
   }
 
-  const text = value.trim();
+  const text = value.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '');
   if (/^\d$/.test(text) && NAMES_BY_ID.has(Number(text))) {
     return Number(text) as ServiceId;
   }
-  const byName = SERVICES[text.toUpperCase() as ServiceName];
-  return byName;
+
+  // Only ASCII letters change case here: toUpperCase() would also turn the dotless "ı" and
+  // the long "ſ" into I and S, so "ıdp" would pass as IDP.
+  const upper = text.replace(/[a-z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) - 32));
+  return Object.hasOwn(SERVICES, upper) ? SERVICES[upper as ServiceName] : undefined;
 }
 
 /** Parses a service name or id, or throws a 400 naming `field`. */

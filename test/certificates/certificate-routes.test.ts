@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalGateway } from '../../local/gateway.js';
+import { MAX_CERTIFICATES_PER_REQUEST } from '../../shared/certificates/input.js';
 import { call, certificateForm } from '../support/http.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
@@ -32,18 +33,19 @@ describe('certificate routes', () => {
       json: [{ name, p12: Buffer.isBuffer(p12) ? p12.toString('base64') : p12, password }],
     });
 
-  /** Asserts a 400 problem naming `field`, with nothing new stored. */
+  /** Asserts a problem naming `field`, status 400 unless given, with nothing new stored. */
   async function expectRejected(
-    send: () => Promise<{ status: number; body: any; headers: Headers }>,
+    send: () => Promise<{ status: number; body: any; headers: Headers; text: string }>,
     field: string,
     code?: string,
+    status = 400,
   ) {
     const rowsBefore = (await gateway.request('GET', BASE)).body.length;
     const secretsBefore = await secretFileCount(gateway.dataDir);
 
     const response = await send();
 
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
     if (code) {
@@ -85,6 +87,42 @@ describe('certificate routes', () => {
 
     expect(response.status).toBe(201);
     expect(response.body.successfulySavedCertificates[0].chainLength).toBe(3);
+  });
+
+  it.each([
+    ['a charset', 'application/json; charset=utf-8'],
+    ['a +json type', 'application/vnd.acme.certificates+json'],
+    ['upper case', 'Application/JSON'],
+  ])('uploads JSON with %s', async (_case, contentType) => {
+    const response = await gateway.request('POST', BASE, {
+      json: [
+        {
+          name: uniqueName('typed'),
+          p12: readSample('openssl3-default.p12').toString('base64'),
+          password: SAMPLE_PASSWORD,
+        },
+      ],
+      headers: { 'content-type': contentType },
+    });
+
+    expect(response.status).toBe(201);
+  });
+
+  it('uploads JSON without Content-Type', async () => {
+    const name = uniqueName('untyped');
+    const body = JSON.stringify([
+      {
+        name,
+        p12: readSample('openssl3-default.p12').toString('base64'),
+        password: SAMPLE_PASSWORD,
+      },
+    ]);
+
+    // A byte body makes fetch send no Content-Type, unlike a string body (text/plain).
+    const response = await gateway.request('POST', BASE, { body: Buffer.from(body) });
+
+    expect(response.status).toBe(201);
+    expect(response.body.successfulySavedCertificates[0].name).toBe(name);
   });
 
   it('uploads by multipart', async () => {
@@ -277,10 +315,60 @@ describe('certificate routes', () => {
     expect((await gateway.request('GET', `${BASE}/${id}`)).status).toBe(200);
   });
 
-  it('answers 404 for a malformed id', async () => {
-    const response = await gateway.request('GET', `${BASE}/not-a-number`);
+  it('answers 404 for an unknown id', async () => {
+    const response = await gateway.request('GET', `${BASE}/987654321`);
 
     expect(response.status).toBe(404);
+    expect(response.body.code).toBe('certificate.not_found');
+  });
+
+  describe('path ids', () => {
+    const badIds = [
+      '1e3',
+      '-1',
+      '0',
+      '0x10',
+      '9223372036854775808',
+      '18446744073709551616',
+      '9007199254740992',
+      '%FF',
+      'abc',
+    ];
+
+    it.each(badIds)('rejects GET of id %s', async (id) => {
+      const response = await expectRejected(
+        () => gateway.request('GET', `${BASE}/${id}`),
+        'certificateId',
+        'certificate.id_invalid',
+      );
+
+      expect(response.body.errors[0].message).toContain('positive integer');
+      expect(response.body.detail).not.toContain('NaN');
+    });
+
+    it.each(badIds)('rejects DELETE of id %s', async (id) => {
+      await uploadJson(uniqueName('kept'), readSample('openssl3-default.p12'));
+
+      await expectRejected(
+        () => gateway.request('DELETE', `${BASE}/${id}`),
+        'certificateId',
+        'certificate.id_invalid',
+      );
+    });
+
+    it('rejects download of a bad id', async () => {
+      await expectRejected(
+        () => gateway.request('GET', `${BASE}/1e3/download`),
+        'certificateId',
+        'certificate.id_invalid',
+      );
+    });
+
+    it('accepts the largest safe id as unknown', async () => {
+      const response = await gateway.request('GET', `${BASE}/${Number.MAX_SAFE_INTEGER}`);
+
+      expect(response.status).toBe(404);
+    });
   });
 
   describe('bad input', () => {
@@ -451,6 +539,113 @@ describe('certificate routes', () => {
         'certificate',
         'certificate.field_invalid_json',
       );
+    });
+
+    it.each([
+      ['string past 2^53', '"9999999999999999"'],
+      ['number past 2^53', '9999999999999999'],
+      ['exponent string', '"1e3"'],
+      ['hex string', '"0x10"'],
+      ['zero', '0'],
+      ['negative', '-1'],
+      ['fraction', '1.5'],
+      ['boolean', 'true'],
+    ])('rejects update id as %s', async (_case, idText) => {
+      const response = await expectRejected(
+        () =>
+          gateway.request('PUT', BASE, {
+            body: `[{"id": ${idText}, "name": "renamed"}]`,
+            headers: { 'content-type': 'application/json' },
+          }),
+        '[0].id',
+      );
+
+      expect(response.text).not.toContain('10000000000000000');
+    });
+
+    it.each([
+      ['create', 'POST'],
+      ['update', 'PUT'],
+    ])('rejects %s over the item cap', async (_case, method) => {
+      const items = Array.from({ length: MAX_CERTIFICATES_PER_REQUEST + 1 }, () => ({}));
+
+      const response = await expectRejected(
+        () => gateway.request(method, BASE, { json: items }),
+        'body',
+        'request.body_too_many_items',
+      );
+
+      expect(response.body.errors).toHaveLength(1);
+      expect(response.body.detail).toContain(String(MAX_CERTIFICATES_PER_REQUEST + 1));
+      expect(response.body.detail).toContain(`at most ${MAX_CERTIFICATES_PER_REQUEST}`);
+    });
+
+    it('rejects 200000 items before reading them', async () => {
+      const items = Array.from({ length: 200_000 }, () => ({}));
+
+      const response = await expectRejected(
+        () => gateway.request('POST', BASE, { json: items }),
+        'body',
+        'request.body_too_many_items',
+      );
+
+      expect(response.text.length).toBeLessThan(2000);
+    });
+
+    it('validates each item at the cap', async () => {
+      const items = Array.from({ length: MAX_CERTIFICATES_PER_REQUEST }, () => ({}));
+
+      const response = await expectRejected(
+        () => gateway.request('POST', BASE, { json: items }),
+        `[${MAX_CERTIFICATES_PER_REQUEST - 1}].name`,
+      );
+
+      expect(response.body.code).not.toBe('request.body_too_many_items');
+    });
+
+    it.each([
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'application/jsonx',
+      'application/xml',
+      'multipart/form-data; boundary=B',
+    ])('rejects JSON upload sent as %s', async (contentType) => {
+      const response = await expectRejected(
+        () =>
+          gateway.request('POST', BASE, {
+            json: [
+              {
+                name: uniqueName('media'),
+                p12: readSample('openssl3-default.p12').toString('base64'),
+                password: SAMPLE_PASSWORD,
+              },
+            ],
+            headers: { 'content-type': contentType },
+          }),
+        'header:Content-Type',
+        'request.media_type_unsupported',
+        415,
+      );
+
+      expect(response.body.detail).toContain('application/json');
+    });
+
+    it('rejects JSON update sent as text/plain', async () => {
+      const created = await uploadJson(uniqueName('plain'), readSample('openssl3-default.p12'));
+      const id = created.body.successfulySavedCertificates[0].id;
+
+      await expectRejected(
+        () =>
+          gateway.request('PUT', BASE, {
+            json: [{ id, name: 'renamed-by-text' }],
+            headers: { 'content-type': 'text/plain' },
+          }),
+        'header:Content-Type',
+        'request.media_type_unsupported',
+        415,
+      );
+      expect((await gateway.request('GET', `${BASE}/${id}`)).body.name).not.toBe('renamed-by-text');
     });
 
     it('rejects an invalid account id', async () => {

@@ -115,6 +115,32 @@ describe('forward header validation', () => {
     expect(optionalServer.connections).toBe(before);
   });
 
+  it.each([
+    ['LP-forward-url', ['{target}/first', '{target}/second']],
+    ['LP-forward-url', ['{target}/same', '{target}/same']],
+    ['LP-service-name', ['IDP', 'WEBHOOKS']],
+    ['LP-authorization-override', ['Bearer first', 'Bearer second']],
+  ])('rejects repeated %s', async (name, values) => {
+    const target = `${optionalServer.origin}/repeated`;
+    const before = optionalServer.requests.length;
+
+    const response = await callForward(gateway, ACCOUNT, {
+      headers: {
+        'lp-forward-url': target,
+        [name.toLowerCase()]: values.map((value) => value.replace('{target}', target)),
+      },
+    });
+    const problem = jsonOf(response);
+
+    expect(response.status).toBe(400);
+    expect(response.headers['lp-mtls-error']).toBe('true');
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(problem.code).toBe('request.header_repeated');
+    expect(problem.errors[0].field).toBe(`header:${name}`);
+    expect(problem.errors[0].message).toContain('more than once');
+    expect(optionalServer.requests.length).toBe(before);
+  });
+
   it('rejects unknown LP-service-name', async () => {
     const response = await forwardTo(`${optionalServer.origin}/service`, {
       'lp-service-name': 'BILLING',

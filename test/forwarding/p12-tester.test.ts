@@ -1,10 +1,17 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fingerprintOf, type ForwardGateway, startForwardGateway } from '../support/forwarding.js';
+import {
+  fingerprintOf,
+  type ForwardGateway,
+  jsonOf,
+  type RawResponse,
+  startForwardGateway,
+} from '../support/forwarding.js';
 import type { TestGateway } from '../support/gateway.js';
 import type { TestResponse } from '../support/http.js';
 import { makeP12, type P12File } from '../support/p12-files.js';
@@ -33,6 +40,45 @@ function testerForm(p12: P12File, password: string, body?: string): FormData {
 
 function postTester(form: FormData, headers: Record<string, string> = {}): Promise<TestResponse> {
   return gateway.request('POST', TESTER, { body: form, headers });
+}
+
+/**
+ * Posts the tester form with node:http, which sends one header line per array item, where
+ * fetch would join repeated values into one line.
+ */
+async function postTesterRaw(
+  form: FormData,
+  headers: Record<string, string | string[]>,
+): Promise<RawResponse> {
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const requestHeaders = {
+    authorization: `Bearer ${gateway.adminToken}`,
+    'content-type': encoded.headers.get('content-type')!,
+    'content-length': String(body.length),
+    ...headers,
+  };
+
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${gateway.url}${TESTER}`,
+      { method: 'POST', headers: requestHeaders, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 beforeAll(async () => {
@@ -110,6 +156,43 @@ describe('p12 tester', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.errors[0].field).toBe('header:LP-method-override');
+    expect(mtlsServer.requests.length).toBe(before);
+  });
+
+  it.each([
+    ['LP-forward-url', ['{target}/first', '{target}/second']],
+    ['LP-method-override', ['GET', 'DELETE']],
+    ['LP-content-type-override', ['text/plain', 'application/json']],
+    ['LP-authorization-override', ['Bearer first', 'Bearer second']],
+  ])('rejects repeated %s', async (name, values) => {
+    const target = `${mtlsServer.origin}/tester-repeated`;
+    const before = mtlsServer.requests.length;
+
+    const response = await postTesterRaw(testerForm(file, file.password, 'body'), {
+      'lp-forward-url': target,
+      [name.toLowerCase()]: values.map((value) => value.replace('{target}', target)),
+    });
+    const problem = jsonOf(response);
+    const listed = await gateway.request('GET', `/mtls/account/${ACCOUNT}/certificates`);
+
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(problem.code).toBe('request.header_repeated');
+    expect(problem.errors[0].field).toBe(`header:${name}`);
+    expect(mtlsServer.requests.length).toBe(before);
+    expect(listed.body).toEqual([]);
+  });
+
+  it('rejects the same LP-forward-url twice', async () => {
+    const target = `${mtlsServer.origin}/tester-repeated-get`;
+    const before = mtlsServer.requests.length;
+
+    const response = await postTesterRaw(testerForm(file, file.password), {
+      'lp-forward-url': [target, target],
+    });
+
+    expect(response.status).toBe(400);
+    expect(jsonOf(response).errors[0].field).toBe('header:LP-forward-url');
     expect(mtlsServer.requests.length).toBe(before);
   });
 

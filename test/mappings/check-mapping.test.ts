@@ -46,6 +46,29 @@ describe('check mapping', () => {
     await gateway.close();
   });
 
+  /**
+   * Asserts a problem with `status` naming `field`, and that the account's mappings are
+   * exactly as before.
+   */
+  async function expectRejected(
+    send: () => Promise<{ status: number; body: any; headers: Headers }>,
+    field: string,
+    code: string,
+    status = 400,
+  ) {
+    const before = await gateway.request('GET', MAPPINGS);
+
+    const response = await send();
+    const after = await gateway.request('GET', MAPPINGS);
+
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body.code).toBe(code);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
+    expect(after.body).toEqual(before.body);
+    return response;
+  }
+
   it('answers v1 with LivePerson keys', async () => {
     const response = await gateway.request('POST', '/mtls/mapping?v=1', {
       json: [
@@ -86,6 +109,106 @@ describe('check mapping', () => {
   it('answers the account route', async () => {
     const response = await gateway.request('POST', `/mtls/account/${ACCOUNT}/mapping?v=2`, {
       json: [{ serviceName: 'IDP', url: 'https://idp.example.test/token' }],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body[0].doExist).toBe(true);
+  });
+
+  it.each([
+    ['the path account', ACCOUNT],
+    ['the path account as a number', Number(ACCOUNT)],
+  ])('accepts an item naming %s', async (_case, accountId) => {
+    const item = { serviceName: 'IDP', accountId, url: 'https://idp.example.test/token' };
+
+    const response = await gateway.request('POST', `/mtls/account/${ACCOUNT}/mapping?v=2`, {
+      json: [item],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual([{ ...item, doExist: true }]);
+  });
+
+  it.each([
+    ['another account', 'someone-else'],
+    ['an invalid account', 'a b'],
+    ['null', null],
+  ])('rejects an account route item naming %s', async (_case, accountId) => {
+    const response = await expectRejected(
+      () =>
+        gateway.request('POST', `/mtls/account/${ACCOUNT}/mapping?v=2`, {
+          json: [
+            { serviceName: 'IDP', url: 'https://idp.example.test/token' },
+            { serviceName: 'IDP', accountId, url: 'https://idp.example.test/token' },
+          ],
+        }),
+      '[1].accountId',
+      'mapping.check_invalid',
+    );
+
+    expect(response.body.errors).toHaveLength(1);
+    expect(response.body.errors[0].message).toContain(`path account (${ACCOUNT})`);
+  });
+
+  it('rejects an account route item of v1', async () => {
+    await expectRejected(
+      () =>
+        gateway.request('POST', `/mtls/account/${ACCOUNT}/mapping?v=1`, {
+          json: [{ serviceName: 'IDP', accountId: 'other', url: 'https://idp.example.test/token' }],
+        }),
+      '[0].accountId',
+      'mapping.check_invalid',
+    );
+  });
+
+  it('accepts a lower-case service name', async () => {
+    const response = await gateway.request('POST', '/mtls/mapping?v=2', {
+      json: [{ serviceName: 'idp', accountId: ACCOUNT, url: 'https://idp.example.test/token' }],
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body[0].doExist).toBe(true);
+  });
+
+  it.each([
+    ['dotless i', 'ıdp'],
+    ['long s', 'teſt_service'],
+    ['trailing long s', 'webhookſ'],
+  ])('rejects service name with %s', async (_case, serviceName) => {
+    await expectRejected(
+      () =>
+        gateway.request('POST', '/mtls/mapping?v=2', {
+          json: [{ serviceName, accountId: ACCOUNT, url: 'https://idp.example.test/token' }],
+        }),
+      '[0].serviceName',
+      'mapping.check_invalid',
+    );
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded'])(
+    'rejects a check sent as %s',
+    async (contentType) => {
+      await expectRejected(
+        () =>
+          gateway.request('POST', '/mtls/mapping?v=2', {
+            json: [{ serviceName: 'IDP', accountId: ACCOUNT, url: 'https://idp.example.test/' }],
+            headers: { 'content-type': contentType },
+          }),
+        'header:Content-Type',
+        'request.media_type_unsupported',
+        415,
+      );
+    },
+  );
+
+  it('checks without Content-Type', async () => {
+    const items = [
+      { serviceName: 'IDP', accountId: ACCOUNT, url: 'https://idp.example.test/token' },
+    ];
+
+    // A byte body makes fetch send no Content-Type, unlike a string body (text/plain).
+    const response = await gateway.request('POST', '/mtls/mapping?v=2', {
+      body: Buffer.from(JSON.stringify(items)),
     });
 
     expect(response.status).toBe(200);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MAX_MAPPINGS_PER_REQUEST } from '../../shared/mappings/input.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
 
@@ -37,6 +38,44 @@ describe('mapping routes', () => {
       deleted: false,
       ...overrides,
     };
+  }
+
+  async function listNames(): Promise<string[]> {
+    const listed = await gateway.request('GET', `${BASE}?v=3.0`);
+    return listed.body.map((item: { name: string }) => item.name);
+  }
+
+  /** Creates one mapping with a URL of its own unless `overrides` names one. */
+  async function createOne(overrides: Record<string, unknown> = {}) {
+    const url = `https://one-${Math.random().toString(36).slice(2)}.example.test/`;
+    const created = await gateway.request('POST', `${BASE}?v=3.0`, {
+      json: [mapping({ url, ...overrides })],
+    });
+    expect(created.status).toBe(201);
+    return created.body[0];
+  }
+
+  /**
+   * Asserts a problem with `status` naming `field`, and that the account's mappings are
+   * exactly as before.
+   */
+  async function expectRejected(
+    send: () => Promise<{ status: number; body: any; headers: Headers; text: string }>,
+    field: string,
+    code: string,
+    status = 400,
+  ) {
+    const before = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    const response = await send();
+    const after = await gateway.request('GET', `${BASE}?v=3.0`);
+
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body.code).toBe(code);
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
+    expect(after.body).toEqual(before.body);
+    return response;
   }
 
   beforeAll(async () => {
@@ -266,6 +305,284 @@ describe('mapping routes', () => {
     expect(refused.body.code).toBe('certificate.in_use');
     expect(refused.body.mappings[0].id).toBe(created.body[0].id);
     expect(allowed.status).toBe(200);
+  });
+
+  describe('path ids', () => {
+    const badIds = [
+      '1e3',
+      '-1',
+      '0',
+      '0x10',
+      '9223372036854775808',
+      '18446744073709551616',
+      '%FF',
+      'abc',
+    ];
+
+    it.each(badIds)('rejects GET of id %s', async (id) => {
+      const response = await expectRejected(
+        () => gateway.request('GET', `${BASE}/${id}?v=3.0`),
+        'mappingId',
+        'mapping.id_invalid',
+      );
+
+      expect(response.body.errors[0].message).toContain('positive integer');
+      expect(response.body.detail).not.toContain('NaN');
+    });
+
+    it.each(badIds)('rejects PUT of id %s', async (id) => {
+      const entity = await createOne();
+
+      await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${id}?v=3.0`, {
+            json: { ...entity, enable: false },
+            headers: { 'if-match': '*' },
+          }),
+        'mappingId',
+        'mapping.id_invalid',
+      );
+    });
+
+    it.each(badIds)('rejects DELETE of id %s', async (id) => {
+      await createOne();
+
+      await expectRejected(
+        () => gateway.request('DELETE', `${BASE}/${id}?v=3.0`),
+        'mappingId',
+        'mapping.id_invalid',
+      );
+    });
+
+    it('answers 404 for an unknown id', async () => {
+      const response = await gateway.request('GET', `${BASE}/${Number.MAX_SAFE_INTEGER}?v=3.0`);
+
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe('mapping.not_found');
+    });
+  });
+
+  describe('certificationId', () => {
+    it.each([
+      ['string past 2^53', '"9999999999999999"'],
+      ['number past 2^53', '9999999999999999'],
+      ['number 2^53 + 1', '9007199254740993'],
+      ['exponent string', '"1e3"'],
+      ['hex string', '"0x10"'],
+      ['zero', '0'],
+      ['negative', '-1'],
+      ['fraction', '1.5'],
+    ])('rejects %s', async (_case, idText) => {
+      const item = JSON.stringify(mapping({ url: 'https://id.example.test/' }));
+      const body = `[${item.replace(/"certificationId":\d+/, `"certificationId":${idText}`)}]`;
+
+      const response = await expectRejected(
+        () =>
+          gateway.request('POST', `${BASE}?v=3.0`, {
+            body,
+            headers: { 'content-type': 'application/json' },
+          }),
+        '[0].certificationId',
+        'mapping.invalid',
+      );
+
+      expect(response.body.errors[0].message).toContain('positive integer');
+      expect(response.text).not.toContain('10000000000000000');
+    });
+
+    it('accepts a string id', async () => {
+      const created = await createOne({
+        certificationId: String(certificateId),
+        url: 'https://string-id.example.test/',
+      });
+
+      expect(created.certificationId).toBe(certificateId);
+    });
+  });
+
+  describe('item cap', () => {
+    it('rejects one item over the cap', async () => {
+      const items = Array.from({ length: MAX_MAPPINGS_PER_REQUEST + 1 }, () => ({}));
+
+      const response = await expectRejected(
+        () => gateway.request('POST', `${BASE}?v=3.0`, { json: items }),
+        'body',
+        'request.body_too_many_items',
+      );
+
+      expect(response.body.errors).toHaveLength(1);
+      expect(response.body.detail).toContain(String(MAX_MAPPINGS_PER_REQUEST + 1));
+      expect(response.body.detail).toContain(`at most ${MAX_MAPPINGS_PER_REQUEST}`);
+    });
+
+    it('rejects 200000 items before reading them', async () => {
+      const items = Array.from({ length: 200_000 }, () => ({}));
+
+      const response = await expectRejected(
+        () => gateway.request('POST', `${BASE}?v=3.0`, { json: items }),
+        'body',
+        'request.body_too_many_items',
+      );
+
+      expect(response.text.length).toBeLessThan(2000);
+    });
+
+    it('validates each item at the cap', async () => {
+      const items = Array.from({ length: MAX_MAPPINGS_PER_REQUEST }, () => ({}));
+
+      await expectRejected(
+        () => gateway.request('POST', `${BASE}?v=3.0`, { json: items }),
+        `[${MAX_MAPPINGS_PER_REQUEST - 1}].url`,
+        'mapping.invalid',
+      );
+    });
+  });
+
+  describe('Content-Type', () => {
+    it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx'])(
+      'rejects create sent as %s',
+      async (contentType) => {
+        const name = `typed-${contentType.replace(/\W/g, '-')}`;
+
+        await expectRejected(
+          () =>
+            gateway.request('POST', `${BASE}?v=3.0`, {
+              json: [mapping({ name, url: `https://typed.example.test/${name}` })],
+              headers: { 'content-type': contentType },
+            }),
+          'header:Content-Type',
+          'request.media_type_unsupported',
+          415,
+        );
+      },
+    );
+
+    it('rejects update sent as text/plain', async () => {
+      const entity = await createOne();
+
+      await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+            json: { ...entity, enable: false },
+            headers: { 'if-match': '1', 'content-type': 'text/plain' },
+          }),
+        'header:Content-Type',
+        'request.media_type_unsupported',
+        415,
+      );
+    });
+
+    it('creates with a +json type', async () => {
+      const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+        json: [mapping({ url: 'https://plus-json.example.test/' })],
+        headers: { 'content-type': 'application/vnd.acme+json; charset=utf-8' },
+      });
+
+      expect(response.status).toBe(201);
+    });
+
+    it('creates without Content-Type', async () => {
+      const name = 'untyped-create';
+
+      // A byte body makes fetch send no Content-Type, unlike a string body (text/plain).
+      const response = await gateway.request('POST', `${BASE}?v=3.0`, {
+        body: Buffer.from(
+          JSON.stringify([mapping({ name, url: 'https://untyped.example.test/' })]),
+        ),
+      });
+
+      expect(response.status).toBe(201);
+      expect(await listNames()).toContain(name);
+    });
+  });
+
+  describe('If-Match', () => {
+    it('updates any current revision with *', async () => {
+      const entity = await createOne();
+      await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+        json: { ...entity, enable: false },
+        headers: { 'if-match': '1' },
+      });
+
+      const response = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+        json: { ...entity, name: 'star-updated' },
+        headers: { 'if-match': '*' },
+      });
+
+      expect(response.status).toBe(200);
+      expect(response.body.revision).toBe(3);
+      expect(response.body.name).toBe('star-updated');
+      expect(response.headers.get('etag')).toBe('"3"');
+    });
+
+    it('answers 404 for * on an unknown mapping', async () => {
+      const response = await gateway.request('PUT', `${BASE}/${Number.MAX_SAFE_INTEGER}?v=3.0`, {
+        json: mapping({ url: 'https://star-unknown.example.test/' }),
+        headers: { 'if-match': '*' },
+      });
+
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe('mapping.not_found');
+    });
+
+    it('answers 404 for * on a deleted mapping', async () => {
+      const entity = await createOne();
+      await gateway.request('DELETE', `${BASE}/${entity.id}?v=3.0`);
+
+      const response = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+        json: entity,
+        headers: { 'if-match': '*' },
+      });
+
+      expect(response.status).toBe(404);
+    });
+
+    it.each(['W/"1"', '"1"', '1'])('updates revision 1 with %s', async (ifMatch) => {
+      const entity = await createOne();
+
+      const response = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+        json: { ...entity, enable: false },
+        headers: { 'if-match': ifMatch },
+      });
+
+      expect(response.status).toBe(200);
+      expect(response.body.revision).toBe(2);
+    });
+
+    it.each(['**', '*, "1"', 'W/*', 'abc'])('rejects If-Match %s', async (ifMatch) => {
+      const entity = await createOne();
+
+      await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+            json: { ...entity, enable: false },
+            headers: { 'if-match': ifMatch },
+          }),
+        'header:If-Match',
+        'mapping.revision_invalid',
+      );
+    });
+  });
+
+  it.each([
+    ['dotless i', 'ıdp'],
+    ['long s', 'teſt_service'],
+    ['trailing long s', 'WEBHOOKſ'],
+  ])('rejects service name with %s', async (_case, serviceId) => {
+    await expectRejected(
+      () =>
+        gateway.request('POST', `${BASE}?v=3.0`, {
+          json: [mapping({ serviceId, url: 'https://unicode-service.example.test/' })],
+        }),
+      '[0].serviceId',
+      'mapping.invalid',
+    );
+  });
+
+  it('accepts a lower-case service name', async () => {
+    const created = await createOne({ serviceId: 'webhooks', url: 'https://lower.example.test/' });
+
+    expect(created.serviceId).toBe('2');
   });
 
   it('lets one of 20 concurrent creates win', async () => {

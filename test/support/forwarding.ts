@@ -153,9 +153,10 @@ export interface RawResponse {
 export interface ForwardCall {
   method?: string;
   /**
-   * Headers sent as given, hop-by-hop ones included. `authorization` defaults to the admin token.
+   * Headers sent as given, hop-by-hop ones included. An array value sends one header line
+   * per item. `authorization` defaults to the admin token.
    */
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   body?: Uint8Array | string;
 }
 
@@ -168,7 +169,7 @@ export function callForward(
   account: string,
   call: ForwardCall = {},
 ): Promise<RawResponse> {
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | string[]> = {
     authorization: `Bearer ${gateway.adminToken}`,
     ...call.headers,
   };
