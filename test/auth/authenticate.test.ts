@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { authenticate, type AuthenticationRequest } from '../../shared/auth/authenticate.js';
 import { JwtVerifier } from '../../shared/auth/jwt.js';
 import { OAuth1Verifier, type AppKey } from '../../shared/auth/oauth1.js';
-import { GatewayError } from '../../shared/errors.js';
+import { rejectionOf } from '../support/errors.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -59,18 +59,6 @@ function oauthHeader(): string {
 
 function request(authorizationHeader?: string): AuthenticationRequest {
   return { method: 'GET', url: URL_TEXT, authorizationHeader };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('Expected the promise to reject.');
 }
 
 describe('authenticate', () => {

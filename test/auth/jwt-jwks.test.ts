@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { JwtVerifier, type JwtVerifierOptions } from '../../shared/auth/jwt.js';
-import { GatewayError } from '../../shared/errors.js';
+import { rejectionOf } from '../support/errors.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'mtls-gateway';
@@ -77,18 +77,6 @@ function jwksVerifier(path: string, options: Partial<JwtVerifierOptions> = {}): 
     jwksUrl: `${origin}${path}`,
     ...options,
   });
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('Expected the promise to reject.');
 }
 
 describe('JwtVerifier with JWKS', () => {

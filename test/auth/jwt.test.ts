@@ -4,7 +4,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 import { JwtVerifier, type JwtVerifierOptions } from '../../shared/auth/jwt.js';
-import { GatewayError } from '../../shared/errors.js';
+import { rejectionOf } from '../support/errors.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'mtls-gateway';
@@ -64,18 +64,6 @@ function localVerifier(options: Partial<JwtVerifierOptions> = {}): JwtVerifier {
     localPublicKey: ec.publicKey,
     ...options,
   });
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('Expected the promise to reject.');
 }
 
 describe('JwtVerifier', () => {

@@ -9,7 +9,7 @@ import {
   type NonceStore,
   type OAuthRequest,
 } from '../../shared/auth/oauth1.js';
-import { GatewayError } from '../../shared/errors.js';
+import { rejectionOf } from '../support/errors.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -141,18 +141,6 @@ function signRequest(spec: SignSpec = {}): OAuthRequest {
     contentType: spec.contentType,
     body: spec.body,
   };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('Expected the promise to reject.');
 }
 
 describe('OAuth1Verifier', () => {

@@ -7,6 +7,7 @@ import { GatewayError } from '../../shared/errors.js';
 import { type P12Limits, parseP12, type ParsedP12 } from '../../shared/certificates/p12.js';
 import { makeP12, type P12File, type P12Kind } from '../support/p12-files.js';
 import { createTestPki, type TestIdentity, type TestPki } from '../support/pki.js';
+import { errorOf } from '../support/errors.js';
 
 const LIMITS: P12Limits = { maxBytes: 1024 * 1024, maxIterations: 200_000 };
 
@@ -18,7 +19,7 @@ function parseFailure(
   file: Pick<P12File, 'bytes' | 'password'>,
   limits: P12Limits = LIMITS,
 ): GatewayError {
-  return catchError(() => parseP12(file.bytes, file.password, limits));
+  return errorOf(() => parseP12(file.bytes, file.password, limits));
 }
 
 describe('parseP12', () => {
@@ -403,7 +404,7 @@ describe('parseP12', () => {
     it('names the given file field', () => {
       const file = makeP12('key-mismatch', { pki, client });
 
-      const error = catchError(() => parseP12(file.bytes, file.password, LIMITS, fields));
+      const error = errorOf(() => parseP12(file.bytes, file.password, LIMITS, fields));
 
       expect(error.errors?.[0]?.field).toBe('[2].p12');
       expect(error.message).toMatch(/^\[2\]\.p12: /);
@@ -412,7 +413,7 @@ describe('parseP12', () => {
     it('names the given password field', () => {
       const file = makeP12('openssl-default', { pki, client });
 
-      const error = catchError(() => parseP12(file.bytes, 'wrong-password', LIMITS, fields));
+      const error = errorOf(() => parseP12(file.bytes, 'wrong-password', LIMITS, fields));
 
       expect(error.errors?.[0]?.field).toBe('[2].password');
     });
@@ -444,15 +445,3 @@ describe('parseP12', () => {
     });
   });
 });
-
-function catchError(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('the action did not throw');
-}

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { GatewayError } from '../../shared/errors.js';
 import { MAX_URL_LENGTH, normalizeUrl, parseTargetUrl } from '../../shared/forwarding/url.js';
-
-/** Runs `action` and returns the GatewayError it throws. */
-function errorOf(action: () => unknown): GatewayError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof GatewayError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('Expected a GatewayError, but nothing was thrown.');
-}
+import { errorOf } from '../support/errors.js';
 
 describe('normalizeUrl', () => {
   const equalPairs: [string, string][] = [

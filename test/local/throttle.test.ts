@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../shared/config.js';
-import { GatewayError } from '../../shared/errors.js';
 import { RateLimiter } from '../../local/rate-limit.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import type { TestResponse } from '../support/http.js';
+import { errorOf } from '../support/errors.js';
 
 const PATH = '/mtls/account/acme/certificates';
 
@@ -86,25 +86,13 @@ describe('local gateway throttling', () => {
 });
 
 describe('RateLimiter', () => {
-  function rejection(action: () => void): GatewayError {
-    try {
-      action();
-    } catch (error) {
-      if (error instanceof GatewayError) {
-        return error;
-      }
-      throw error;
-    }
-    throw new Error('Expected a GatewayError.');
-  }
-
   it('keeps one bucket per source', () => {
     const limiter = new RateLimiter(2, () => 0);
     limiter.take('10.0.0.1');
     limiter.take('10.0.0.1');
 
     expect(() => limiter.take('10.0.0.2')).not.toThrow();
-    expect(rejection(() => limiter.take('10.0.0.1')).status).toBe(429);
+    expect(errorOf(() => limiter.take('10.0.0.1')).status).toBe(429);
   });
 
   it('refills at the configured rate', () => {
@@ -115,7 +103,7 @@ describe('RateLimiter', () => {
     }
 
     now = 249;
-    const early = rejection(() => limiter.take('client'));
+    const early = errorOf(() => limiter.take('client'));
     now = 500;
 
     expect(early.status).toBe(429);
@@ -126,7 +114,7 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(1, () => 0);
     limiter.take('client');
 
-    const error = rejection(() => limiter.take('client'));
+    const error = errorOf(() => limiter.take('client'));
 
     expect(error.headers).toEqual({ 'retry-after': '1' });
   });
