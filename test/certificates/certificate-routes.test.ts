@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalGateway } from '../../local/gateway.js';
 import { MAX_CERTIFICATES_PER_REQUEST } from '../../shared/certificates/input.js';
-import { call, certificateForm } from '../support/http.js';
+import { call, certificateForm, INVALID_PATH_IDS } from '../support/http.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
 
@@ -323,17 +323,7 @@ describe('certificate routes', () => {
   });
 
   describe('path ids', () => {
-    const badIds = [
-      '1e3',
-      '-1',
-      '0',
-      '0x10',
-      '9223372036854775808',
-      '18446744073709551616',
-      '9007199254740992',
-      '%FF',
-      'abc',
-    ];
+    const badIds = INVALID_PATH_IDS;
 
     it.each(badIds)('rejects GET of id %s', async (id) => {
       const response = await expectRejected(

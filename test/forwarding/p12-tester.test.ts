@@ -1,11 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  callGateway,
   fingerprintOf,
   type ForwardGateway,
   jsonOf,
@@ -52,32 +52,10 @@ async function postTesterRaw(
 ): Promise<RawResponse> {
   const encoded = new Response(form);
   const body = Buffer.from(await encoded.arrayBuffer());
-  const requestHeaders = {
-    authorization: `Bearer ${gateway.adminToken}`,
-    'content-type': encoded.headers.get('content-type')!,
-    'content-length': String(body.length),
-    ...headers,
-  };
-
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${gateway.url}${TESTER}`,
-      { method: 'POST', headers: requestHeaders, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
+  return callGateway(gateway, TESTER, {
+    method: 'POST',
+    headers: { 'content-type': encoded.headers.get('content-type')!, ...headers },
+    body,
   });
 }
 

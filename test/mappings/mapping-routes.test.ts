@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MAPPINGS_PER_REQUEST } from '../../shared/mappings/input.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { INVALID_PATH_IDS } from '../support/http.js';
 
 const ACCOUNT = 'acme';
 const OTHER = 'globex';
@@ -308,16 +309,7 @@ describe('mapping routes', () => {
   });
 
   describe('path ids', () => {
-    const badIds = [
-      '1e3',
-      '-1',
-      '0',
-      '0x10',
-      '9223372036854775808',
-      '18446744073709551616',
-      '%FF',
-      'abc',
-    ];
+    const badIds = INVALID_PATH_IDS;
 
     it.each(badIds)('rejects GET of id %s', async (id) => {
       const response = await expectRejected(

@@ -169,6 +169,15 @@ export function callForward(
   account: string,
   call: ForwardCall = {},
 ): Promise<RawResponse> {
+  return callGateway(gateway, `/mtls/account/${account}`, call);
+}
+
+/** Calls any gateway path as {@link callForward} does; GET unless `call.method` is set. */
+export function callGateway(
+  gateway: TestGateway,
+  path: string,
+  call: ForwardCall = {},
+): Promise<RawResponse> {
   const headers: Record<string, string | string[]> = {
     authorization: `Bearer ${gateway.adminToken}`,
     ...call.headers,
@@ -180,7 +189,7 @@ export function callForward(
 
   return new Promise((resolve, reject) => {
     const request = http.request(
-      `${gateway.url}/mtls/account/${account}`,
+      `${gateway.url}${path}`,
       { method: call.method ?? 'GET', headers, agent: false },
       (response) => {
         const chunks: Buffer[] = [];

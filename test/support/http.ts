@@ -52,3 +52,16 @@ export function certificateForm(
   }
   return form;
 }
+
+/** Path ids that are not safe positive integers, each of which a route must reject with 400. */
+export const INVALID_PATH_IDS = [
+  '1e3',
+  '-1',
+  '0',
+  '0x10',
+  '9223372036854775808',
+  '18446744073709551616',
+  '9007199254740992',
+  '%FF',
+  'abc',
+];
