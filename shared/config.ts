@@ -4,7 +4,7 @@ import path from 'node:path';
 export interface GatewayConfig {
   /**
    * Folder for the embedded database, secret files and local keys: `.data` in the working
-   * directory unless `MTLS_DATA_DIR` is set, which is resolved as {@link resolveUserPath} says.
+   * directory, or `MTLS_DATA_DIR` resolved from the folder where npm was started.
    */
   dataDir: string;
   /** Maximum accepted p12 size in bytes. @default 1 MiB */

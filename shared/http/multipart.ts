@@ -79,8 +79,8 @@ export async function parseMultipart(
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       const isRepeat = repeated(name);
-      // busboy emits errors of a cut-off body on the file stream as well; without a listener
-      // they would be thrown as uncaught and end the process.
+      // busboy also emits the error of a cut-off body on the file stream. Without this
+      // listener that error would be uncaught and end the process.
       stream.on('error', () => reject(malformed()));
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {

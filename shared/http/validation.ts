@@ -47,7 +47,7 @@ const UNPRINTABLE = /[\p{Cc}\p{Cs}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const UNPRINTABLE_MESSAGE =
   'must not contain control characters, bidirectional formatting characters or lone surrogates (such as NUL, line breaks or U+202E). Remove them.';
 
-/** A trimmed display text of at most `maxLength` characters without unprintable characters. */
+/** Builds the schema of a trimmed text of at most `maxLength` characters, none unprintable. */
 export function displayText(maxLength: number) {
   return z
     .string()
@@ -56,7 +56,7 @@ export function displayText(maxLength: number) {
     .refine((value) => !UNPRINTABLE.test(value), UNPRINTABLE_MESSAGE);
 }
 
-/** A required, non-empty {@link displayText}; `missingMessage` says what to send. */
+/** Builds the schema of a required, non-empty {@link displayText} with `missingMessage`. */
 export function requiredName(maxLength: number, missingMessage: string) {
   return z
     .string({ error: missingMessage })
