@@ -7,7 +7,7 @@ import { SecretAppKeyStore } from '../../shared/secrets/app-keys.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { call, certificateForm, type RequestOptions, type TestResponse } from '../support/http.js';
 import { signOAuthRequest } from '../support/oauth-signer.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 
 const ACCOUNT = 'acme';
 const OTHER = 'globex';
@@ -15,7 +15,7 @@ const PRINCIPAL = 'alice@example.test';
 const CERTIFICATES = `/mtls/account/${ACCOUNT}/certificates`;
 const MAPPINGS = `/api/account/${ACCOUNT}/configuration/ac-common/mtls`;
 
-const p12 = readSample('openssl3-default.p12');
+const p12 = readFixture('rsa-default.p12');
 
 let gateway: TestGateway;
 let aliceToken: string;
@@ -68,7 +68,7 @@ async function recorded(
 
 async function createCertificate(): Promise<number> {
   const response = await asAlice('POST', CERTIFICATES, {
-    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: SAMPLE_PASSWORD }],
+    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
   });
   expect(response.status).toBe(201);
   return response.body.successfulySavedCertificates[0].id;
@@ -111,7 +111,7 @@ const managementActions: ManagementAction[] = [
     perform: async () => {
       const result = await recorded(() =>
         asAlice('POST', CERTIFICATES, {
-          json: [{ name: uniqueName('json'), p12: [...p12], password: SAMPLE_PASSWORD }],
+          json: [{ name: uniqueName('json'), p12: [...p12], password: FIXTURE_PASSWORD }],
         }),
       );
       return { ...result, objectId: result.response.body.successfulySavedCertificates?.[0]?.id };
@@ -124,7 +124,7 @@ const managementActions: ManagementAction[] = [
     perform: async () => {
       const result = await recorded(() =>
         asAlice('POST', `${CERTIFICATES}/by-file`, {
-          body: certificateForm(p12, { name: uniqueName('file'), password: SAMPLE_PASSWORD }),
+          body: certificateForm(p12, { name: uniqueName('file'), password: FIXTURE_PASSWORD }),
         }),
       );
       return { ...result, objectId: result.response.body.successfulySavedCertificates?.[0]?.id };
@@ -153,7 +153,7 @@ const managementActions: ManagementAction[] = [
           body: certificateForm(p12, {
             id,
             name: uniqueName('replaced'),
-            password: SAMPLE_PASSWORD,
+            password: FIXTURE_PASSWORD,
           }),
         }),
       );
@@ -280,7 +280,7 @@ describe('audit of failures', () => {
     const { response, events } = await recorded(() =>
       asAlice('POST', CERTIFICATES, {
         json: [
-          { name: uniqueName('good'), p12: p12.toString('base64'), password: SAMPLE_PASSWORD },
+          { name: uniqueName('good'), p12: p12.toString('base64'), password: FIXTURE_PASSWORD },
           { name: uniqueName('bad'), p12: p12.toString('base64'), password: 'not-the-password' },
         ],
       }),
@@ -327,7 +327,7 @@ describe('audit of failures', () => {
 
     const { response, events } = await recorded(() =>
       gateway.request('POST', CERTIFICATES, {
-        json: [{ name: uniqueName('intruder'), p12: [...p12], password: SAMPLE_PASSWORD }],
+        json: [{ name: uniqueName('intruder'), p12: [...p12], password: FIXTURE_PASSWORD }],
         headers: { authorization: `Bearer ${outsider}` },
       }),
     );
@@ -431,7 +431,7 @@ describe('audit list', () => {
 
   it('keeps accounts apart', async () => {
     const upload = await gateway.request('POST', `/mtls/account/${OTHER}/certificates`, {
-      json: [{ name: 'other-cert', p12: p12.toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [{ name: 'other-cert', p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
     });
     const ownIds = new Set((await allEvents(ACCOUNT)).map((event) => event.id));
 

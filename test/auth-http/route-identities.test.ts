@@ -8,7 +8,7 @@ import { type HttpMethod, type RouteDefinition, routes } from '../../shared/rout
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { certificateForm, type RequestOptions } from '../support/http.js';
 import { createTestPki } from '../support/pki.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 import { startForwardTarget, type ForwardTarget } from './forward-target.js';
 
 const ACCOUNT = 'acme';
@@ -42,11 +42,11 @@ function uniqueName(prefix: string): string {
   return `${prefix}-${uniqueCounter}`;
 }
 
-const p12 = readSample('openssl3-default.p12');
+const p12 = readFixture('rsa-default.p12');
 
 async function createCertificate(): Promise<number> {
   const response = await gateway.request('POST', CERTIFICATES, {
-    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: SAMPLE_PASSWORD }],
+    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
   });
   expect(response.status).toBe(201);
   return response.body.successfulySavedCertificates[0].id;
@@ -76,7 +76,7 @@ async function createMapping(): Promise<{ id: number; revision: number; entity: 
 function p12TestForm(): FormData {
   const form = new FormData();
   form.append('file', new Blob([p12]), 'client.p12');
-  form.append('password', SAMPLE_PASSWORD);
+  form.append('password', FIXTURE_PASSWORD);
   return form;
 }
 
@@ -85,14 +85,14 @@ const builders: Record<string, RequestBuilder> = {
   'certificates-create': async () => ({
     path: CERTIFICATES,
     options: {
-      json: [{ name: uniqueName('cert'), p12: [...p12], password: SAMPLE_PASSWORD }],
+      json: [{ name: uniqueName('cert'), p12: [...p12], password: FIXTURE_PASSWORD }],
     },
     expectedStatus: 201,
   }),
   'certificates-create-by-file': async () => ({
     path: `${CERTIFICATES}/by-file`,
     options: {
-      body: certificateForm(p12, { name: uniqueName('file'), password: SAMPLE_PASSWORD }),
+      body: certificateForm(p12, { name: uniqueName('file'), password: FIXTURE_PASSWORD }),
     },
     expectedStatus: 201,
   }),
@@ -107,7 +107,7 @@ const builders: Record<string, RequestBuilder> = {
       body: certificateForm(p12, {
         id: await createCertificate(),
         name: uniqueName('replaced'),
-        password: SAMPLE_PASSWORD,
+        password: FIXTURE_PASSWORD,
       }),
     },
     expectedStatus: 200,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -7,11 +8,12 @@ import { startLocalGateway } from '../../local/gateway.js';
 import { MAX_CERTIFICATES_PER_REQUEST } from '../../shared/certificates/input.js';
 import { call, certificateForm, INVALID_PATH_IDS } from '../support/http.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, fixtureLeafPem, readFixture } from '../support/fixtures.js';
 
 const ACCOUNT = 'acme';
 const BASE = `/mtls/account/${ACCOUNT}/certificates`;
-const RSA_FINGERPRINT = 'c0d6aae1d425f6410e34ffe28e1ea21c24babfcd50692fbeedb4cad246afeba1';
+const RSA_LEAF = new X509Certificate(fixtureLeafPem('rsa-default.p12'));
+const RSA_FINGERPRINT = RSA_LEAF.fingerprint256.replaceAll(':', '').toLowerCase();
 
 async function secretFileCount(dataDir: string): Promise<number> {
   const folders = await readdir(path.join(dataDir, 'secrets'));
@@ -28,7 +30,7 @@ describe('certificate routes', () => {
 
   const uniqueName = (prefix = 'cert') => `${prefix}-${(counter += 1)}`;
 
-  const uploadJson = (name: string, p12: Buffer | number[] | string, password = SAMPLE_PASSWORD) =>
+  const uploadJson = (name: string, p12: Buffer | number[] | string, password = FIXTURE_PASSWORD) =>
     gateway.request('POST', BASE, {
       json: [{ name, p12: Buffer.isBuffer(p12) ? p12.toString('base64') : p12, password }],
     });
@@ -65,7 +67,7 @@ describe('certificate routes', () => {
   });
 
   it('uploads by JSON base64', async () => {
-    const response = await uploadJson('json-base64', readSample('openssl3-default.p12'));
+    const response = await uploadJson('json-base64', readFixture('rsa-default.p12'));
 
     expect(response.status).toBe(201);
     expect(response.body.failedSaveToVaultCertificates).toEqual([]);
@@ -79,11 +81,13 @@ describe('certificate routes', () => {
       keyType: 'RSA-2048',
       chainLength: 1,
     });
-    expect(response.body.successfulySavedCertificates[0].expirationDate).toMatch(/^2126-11-10T/);
+    expect(response.body.successfulySavedCertificates[0].expirationDate).toBe(
+      new Date(RSA_LEAF.validTo).toISOString(),
+    );
   });
 
   it('uploads by JSON byte array', async () => {
-    const response = await uploadJson('json-bytes', [...readSample('openssl3-with-chain.p12')]);
+    const response = await uploadJson('json-bytes', [...readFixture('rsa-with-chain.p12')]);
 
     expect(response.status).toBe(201);
     expect(response.body.successfulySavedCertificates[0].chainLength).toBe(3);
@@ -98,8 +102,8 @@ describe('certificate routes', () => {
       json: [
         {
           name: uniqueName('typed'),
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
       headers: { 'content-type': contentType },
@@ -113,8 +117,8 @@ describe('certificate routes', () => {
     const body = JSON.stringify([
       {
         name,
-        p12: readSample('openssl3-default.p12').toString('base64'),
-        password: SAMPLE_PASSWORD,
+        p12: readFixture('rsa-default.p12').toString('base64'),
+        password: FIXTURE_PASSWORD,
       },
     ]);
 
@@ -127,9 +131,9 @@ describe('certificate routes', () => {
 
   it('uploads by multipart', async () => {
     const response = await gateway.request('POST', `${BASE}/by-file`, {
-      body: certificateForm(readSample('ec-p256-with-chain.p12'), {
+      body: certificateForm(readFixture('ec-with-chain.p12'), {
         name: 'multipart-ec',
-        password: SAMPLE_PASSWORD,
+        password: FIXTURE_PASSWORD,
       }),
     });
 
@@ -138,7 +142,7 @@ describe('certificate routes', () => {
   });
 
   it('gets, lists and downloads without the key', async () => {
-    const created = await uploadJson(uniqueName('download'), readSample('openssl3-with-chain.p12'));
+    const created = await uploadJson(uniqueName('download'), readFixture('rsa-with-chain.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
 
     const fetched = await gateway.request('GET', `${BASE}/${id}`);
@@ -155,7 +159,7 @@ describe('certificate routes', () => {
   });
 
   it('keeps ids above 2^32 exact in JSON', async () => {
-    const created = await uploadJson(uniqueName('wide-id'), readSample('openssl3-default.p12'));
+    const created = await uploadJson(uniqueName('wide-id'), readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
 
     expect(id).toBeGreaterThan(2 ** 32);
@@ -167,12 +171,12 @@ describe('certificate routes', () => {
       json: [
         {
           name: 'mixed-good',
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
         {
           name: 'mixed-bad',
-          p12: readSample('openssl3-default.p12').toString('base64'),
+          p12: readFixture('rsa-default.p12').toString('base64'),
           password: 'wrong',
         },
       ],
@@ -191,11 +195,11 @@ describe('certificate routes', () => {
   it('rejects an array whose items all fail', async () => {
     const response = await gateway.request('POST', BASE, {
       json: [
-        { name: 'all-bad-1', p12: readSample('not-a-p12.pem').toString('base64'), password: 'x' },
+        { name: 'all-bad-1', p12: readFixture('not-a-p12.pem').toString('base64'), password: 'x' },
         {
           name: '',
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });
@@ -208,8 +212,8 @@ describe('certificate routes', () => {
   });
 
   it('rejects a duplicate name naming the holder', async () => {
-    const first = await uploadJson('duplicate', readSample('openssl3-default.p12'));
-    const second = await uploadJson('duplicate', readSample('openssl3-default.p12'));
+    const first = await uploadJson('duplicate', readFixture('rsa-default.p12'));
+    const second = await uploadJson('duplicate', readFixture('rsa-default.p12'));
 
     expect(second.status).toBe(409);
     expect(second.body.code).toBe('certificate.name_taken');
@@ -217,7 +221,7 @@ describe('certificate routes', () => {
   });
 
   it('updates with a new p12 and renames', async () => {
-    const created = await uploadJson(uniqueName('update'), readSample('openssl3-default.p12'));
+    const created = await uploadJson(uniqueName('update'), readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
 
     const replaced = await gateway.request('PUT', BASE, {
@@ -225,8 +229,8 @@ describe('certificate routes', () => {
         {
           id,
           name: 'updated-ec',
-          p12: readSample('ec-p256-with-chain.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('ec-with-chain.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });
@@ -240,20 +244,20 @@ describe('certificate routes', () => {
   });
 
   it('updates by multipart', async () => {
-    const created = await uploadJson(uniqueName('update-file'), readSample('openssl3-default.p12'));
+    const created = await uploadJson(uniqueName('update-file'), readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
 
     const response = await gateway.request('PUT', `${BASE}/by-file`, {
-      body: certificateForm(readSample('java-keytool.p12'), {
+      body: certificateForm(readFixture('java-keytool.p12'), {
         id,
         name: 'keytool',
-        password: SAMPLE_PASSWORD,
+        password: FIXTURE_PASSWORD,
       }),
     });
 
     expect(response.status).toBe(200);
     expect(response.body.successfulySavedCertificates[0].subject).toContain(
-      'keytool-client.example.test',
+      'fixture-keytool.example.test',
     );
   });
 
@@ -264,7 +268,7 @@ describe('certificate routes', () => {
   });
 
   it('lists an unknown id of a PUT batch as failed', async () => {
-    const created = await uploadJson(uniqueName('batch-put'), readSample('openssl3-default.p12'));
+    const created = await uploadJson(uniqueName('batch-put'), readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
 
     const response = await gateway.request('PUT', BASE, {
@@ -282,14 +286,14 @@ describe('certificate routes', () => {
   });
 
   it('deletes, hides and frees the name', async () => {
-    const created = await uploadJson('to-delete', readSample('openssl3-default.p12'));
+    const created = await uploadJson('to-delete', readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
     const secretsBefore = await secretFileCount(gateway.dataDir);
 
     const deleted = await gateway.request('DELETE', `${BASE}/${id}`);
     const fetched = await gateway.request('GET', `${BASE}/${id}`);
     const listed = await gateway.request('GET', BASE);
-    const reused = await uploadJson('to-delete', readSample('openssl3-default.p12'));
+    const reused = await uploadJson('to-delete', readFixture('rsa-default.p12'));
 
     expect(deleted.status).toBe(200);
     expect(fetched.status).toBe(404);
@@ -299,7 +303,7 @@ describe('certificate routes', () => {
   });
 
   it('treats another account certificate as not found', async () => {
-    const created = await uploadJson(uniqueName('tenant'), readSample('openssl3-default.p12'));
+    const created = await uploadJson(uniqueName('tenant'), readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
     const other = '/mtls/account/globex/certificates';
 
@@ -337,7 +341,7 @@ describe('certificate routes', () => {
     });
 
     it.each(badIds)('rejects DELETE of id %s', async (id) => {
-      await uploadJson(uniqueName('kept'), readSample('openssl3-default.p12'));
+      await uploadJson(uniqueName('kept'), readFixture('rsa-default.p12'));
 
       await expectRejected(
         () => gateway.request('DELETE', `${BASE}/${id}`),
@@ -364,7 +368,7 @@ describe('certificate routes', () => {
   describe('bad input', () => {
     it('rejects a wrong password', async () => {
       await expectRejected(
-        () => uploadJson(uniqueName(), readSample('openssl3-default.p12'), 'wrong'),
+        () => uploadJson(uniqueName(), readFixture('rsa-default.p12'), 'wrong'),
         '[0].password',
         'certificate.password_invalid',
       );
@@ -372,7 +376,7 @@ describe('certificate routes', () => {
 
     it('rejects a PEM certificate', async () => {
       await expectRejected(
-        () => uploadJson(uniqueName(), readSample('not-a-p12.pem')),
+        () => uploadJson(uniqueName(), readFixture('not-a-p12.pem')),
         '[0].p12',
         'certificate.not_p12',
       );
@@ -391,7 +395,7 @@ describe('certificate routes', () => {
 
     it('rejects a truncated file', async () => {
       await expectRejected(
-        () => uploadJson(uniqueName(), readSample('truncated.p12')),
+        () => uploadJson(uniqueName(), readFixture('truncated.p12')),
         '[0].p12',
         'certificate.unreadable',
       );
@@ -399,7 +403,7 @@ describe('certificate routes', () => {
 
     it('rejects a mismatched key', async () => {
       await expectRejected(
-        () => uploadJson(uniqueName(), readSample('key-mismatch.p12')),
+        () => uploadJson(uniqueName(), readFixture('key-mismatch.p12')),
         '[0].p12',
         'certificate.key_mismatch',
       );
@@ -469,7 +473,7 @@ describe('certificate routes', () => {
       await expectRejected(
         () =>
           gateway.request('POST', `${BASE}/by-file`, {
-            body: certificateForm(readSample('openssl3-default.p12'), undefined),
+            body: certificateForm(readFixture('rsa-default.p12'), undefined),
           }),
         'certificate',
         'certificate.field_missing',
@@ -493,11 +497,11 @@ describe('certificate routes', () => {
     });
 
     it('rejects a repeated file part', async () => {
-      const form = certificateForm(readSample('openssl3-default.p12'), {
+      const form = certificateForm(readFixture('rsa-default.p12'), {
         name: uniqueName(),
-        password: SAMPLE_PASSWORD,
+        password: FIXTURE_PASSWORD,
       });
-      form.append('file', new Blob([readSample('ec-p256-with-chain.p12')]), 'second.p12');
+      form.append('file', new Blob([readFixture('ec-with-chain.p12')]), 'second.p12');
 
       await expectRejected(
         () => gateway.request('POST', `${BASE}/by-file`, { body: form }),
@@ -507,9 +511,9 @@ describe('certificate routes', () => {
     });
 
     it('rejects a repeated certificate part', async () => {
-      const form = certificateForm(readSample('openssl3-default.p12'), {
+      const form = certificateForm(readFixture('rsa-default.p12'), {
         name: uniqueName(),
-        password: SAMPLE_PASSWORD,
+        password: FIXTURE_PASSWORD,
       });
       form.append('certificate', JSON.stringify({ name: 'other', password: 'other' }));
 
@@ -524,7 +528,7 @@ describe('certificate routes', () => {
       await expectRejected(
         () =>
           gateway.request('POST', `${BASE}/by-file`, {
-            body: certificateForm(readSample('openssl3-default.p12'), '{oops'),
+            body: certificateForm(readFixture('rsa-default.p12'), '{oops'),
           }),
         'certificate',
         'certificate.field_invalid_json',
@@ -607,8 +611,8 @@ describe('certificate routes', () => {
             json: [
               {
                 name: uniqueName('media'),
-                p12: readSample('openssl3-default.p12').toString('base64'),
-                password: SAMPLE_PASSWORD,
+                p12: readFixture('rsa-default.p12').toString('base64'),
+                password: FIXTURE_PASSWORD,
               },
             ],
             headers: { 'content-type': contentType },
@@ -622,7 +626,7 @@ describe('certificate routes', () => {
     });
 
     it('rejects JSON update sent as text/plain', async () => {
-      const created = await uploadJson(uniqueName('plain'), readSample('openssl3-default.p12'));
+      const created = await uploadJson(uniqueName('plain'), readFixture('rsa-default.p12'));
       const id = created.body.successfulySavedCertificates[0].id;
 
       await expectRejected(

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { GatewayError } from '../../shared/errors.js';
 import { type P12Limits, parseP12 } from '../../shared/certificates/p12.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { readSample, SAMPLE_PASSWORD, SAMPLES_PRESENT } from '../support/samples.js';
 
 const LIMITS: P12Limits = { maxBytes: 1024 * 1024, maxIterations: 200_000 };
 const RSA_FINGERPRINT = 'c0d6aae1d425f6410e34ffe28e1ea21c24babfcd50692fbeedb4cad246afeba1';
@@ -31,7 +31,7 @@ function fingerprintOf(pem: string | Buffer): string {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 }
 
-describe('parseP12 with real exports', () => {
+describe.skipIf(!SAMPLES_PRESENT)('parseP12 with real exports', () => {
   it('parses openssl 3 default export', () => {
     const { details } = parseSample('openssl3-default.p12');
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../shared/logger.js';
 import { certificateForm } from '../support/http.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 
 const BASE = '/mtls/account/acme/certificates';
 
@@ -27,7 +27,7 @@ describe('secrets in responses and logs', () => {
   });
 
   it('never shows the password, p12 or key', async () => {
-    const p12 = readSample('openssl3-default.p12');
+    const p12 = readFixture('rsa-default.p12');
     const responses: string[] = [];
     const send = async (
       method: string,
@@ -40,13 +40,13 @@ describe('secrets in responses and logs', () => {
     };
 
     const created = await send('POST', BASE, {
-      json: [{ name: 'leak-json', p12: p12.toString('base64'), password: SAMPLE_PASSWORD }],
+      json: [{ name: 'leak-json', p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
     });
     await send('POST', BASE, {
       json: [{ name: 'leak-bytes', p12: [...p12], password: 'wrong-but-secret-password' }],
     });
     await send('POST', `${BASE}/by-file`, {
-      body: certificateForm(p12, { name: 'leak-file', password: SAMPLE_PASSWORD }),
+      body: certificateForm(p12, { name: 'leak-file', password: FIXTURE_PASSWORD }),
     });
     await send('POST', `${BASE}/by-file`, {
       body: certificateForm(p12, { name: 'leak-file-2', password: 'another-secret-password' }),
@@ -59,14 +59,14 @@ describe('secrets in responses and logs', () => {
       body: (() => {
         const form = new FormData();
         form.append('file', new Blob([p12]), 'client.p12');
-        form.append('password', SAMPLE_PASSWORD);
+        form.append('password', FIXTURE_PASSWORD);
         return form;
       })(),
     });
 
     const everything = [...responses, ...output].join('\n');
     expect(output.length).toBeGreaterThan(0);
-    expect(everything).not.toContain(SAMPLE_PASSWORD);
+    expect(everything).not.toContain(FIXTURE_PASSWORD);
     expect(everything).not.toContain('wrong-but-secret-password');
     expect(everything).not.toContain('another-secret-password');
     expect(everything).not.toContain('PRIVATE KEY');

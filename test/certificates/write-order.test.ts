@@ -7,7 +7,7 @@ import { setDependencies } from '../../shared/runtime/dependencies.js';
 import type { SecretData, SecretStore, SecretVersion } from '../../shared/secrets/port.js';
 import type { SqlExecutor, SqlParams, SqlRow } from '../../shared/store/executor.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 
 const BASE = '/mtls/account/acme/certificates';
 
@@ -81,8 +81,8 @@ describe('certificate write order', () => {
       json: [
         {
           name,
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });
@@ -146,8 +146,8 @@ describe('certificate write order', () => {
         {
           id,
           name: 'update-fails',
-          p12: readSample('ec-p256-with-chain.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('ec-with-chain.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });
@@ -186,8 +186,8 @@ describe('local gateway restart', () => {
       json: [
         {
           name: 'durable',
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });

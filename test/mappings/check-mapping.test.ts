@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 
 const ACCOUNT = '123';
 const MAPPINGS = `/api/account/${ACCOUNT}/configuration/ac-common/mtls?v=3.0`;
@@ -13,9 +13,7 @@ describe('check mapping', () => {
   beforeAll(async () => {
     gateway = await startTestGateway();
     const uploaded = await gateway.request('POST', `/mtls/account/${ACCOUNT}/certificates`, {
-      json: [
-        { name: 'idp', p12: [...readSample('openssl3-default.p12')], password: SAMPLE_PASSWORD },
-      ],
+      json: [{ name: 'idp', p12: [...readFixture('rsa-default.p12')], password: FIXTURE_PASSWORD }],
     });
     certificateId = uploaded.body.successfulySavedCertificates[0].id;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MAX_MAPPINGS_PER_REQUEST } from '../../shared/mappings/input.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSample, SAMPLE_PASSWORD } from '../support/samples.js';
+import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 import { INVALID_PATH_IDS } from '../support/http.js';
 
 const ACCOUNT = 'acme';
@@ -19,8 +19,8 @@ describe('mapping routes', () => {
       json: [
         {
           name,
-          p12: readSample('openssl3-default.p12').toString('base64'),
-          password: SAMPLE_PASSWORD,
+          p12: readFixture('rsa-default.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
         },
       ],
     });
