@@ -6,13 +6,34 @@ import type { Context } from 'aws-lambda';
 import type { ApiEvent } from '../shared/http/types.js';
 import type { RouteDefinition } from '../shared/routes.js';
 
+/** Path and query of a request, as the client sent them. */
+export interface RequestTarget {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
+
+/**
+ * Splits a request target at its first '?'. The path stays as sent, because
+ * `new URL(target, base)` reads a leading `//name` as a host and resolves `..` segments.
+ */
+export function parseRequestTarget(target: string): RequestTarget {
+  const queryStart = target.indexOf('?');
+  if (queryStart === -1) {
+    return { pathname: target, searchParams: new URLSearchParams() };
+  }
+  return {
+    pathname: target.slice(0, queryStart),
+    searchParams: new URLSearchParams(target.slice(queryStart + 1)),
+  };
+}
+
 /**
  * Builds the API Gateway REST proxy event that API Gateway would send for this request.
  * Every non-empty body is base64, as API Gateway does with binary media type `*\/*`.
  */
 export function toProxyEvent(
   request: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   route: RouteDefinition,
   pathParameters: Record<string, string>,
   body: Buffer,
@@ -28,7 +49,7 @@ export function toProxyEvent(
 
   const query: Record<string, string> = {};
   const multiValueQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of target.searchParams) {
     (multiValueQuery[name] ??= []).push(value);
     query[name] = value;
   }
@@ -37,7 +58,7 @@ export function toProxyEvent(
 
   return {
     resource: route.path,
-    path: url.pathname,
+    path: target.pathname,
     httpMethod: request.method ?? 'GET',
     headers,
     multiValueHeaders,
@@ -53,7 +74,7 @@ export function toProxyEvent(
       authorizer: null,
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: request.method ?? 'GET',
-      path: url.pathname,
+      path: target.pathname,
       stage: 'local',
       requestId,
       requestTimeEpoch: Date.now(),

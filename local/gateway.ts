@@ -11,7 +11,7 @@ import { problem, toProxyResult } from '../shared/http/response.js';
 import type { ApiEvent, ApiResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { type RouteDefinition, routes as routeTable } from '../shared/routes.js';
-import { toLambdaContext, toProxyEvent } from './events.js';
+import { parseRequestTarget, toLambdaContext, toProxyEvent } from './events.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 
@@ -95,7 +95,7 @@ async function serve(
   context: ServeContext,
 ): Promise<void> {
   const started = performance.now();
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const target = parseRequestTarget(request.url ?? '/');
   const method = request.method ?? 'GET';
   let routeId = 'none';
   let requestId: string = randomUUID();
@@ -103,12 +103,12 @@ async function serve(
 
   try {
     context.rateLimiter.take(request.socket.remoteAddress ?? 'unknown');
-    const match = context.router.match(method, url.pathname);
+    const match = context.router.match(method, target.pathname);
     if (match.kind === 'not-found') {
       throw new GatewayError(
         'request.route_not_found',
         404,
-        `No route matches ${method} ${url.pathname}.`,
+        `No route matches ${method} ${target.pathname}.`,
       );
     }
     if (match.kind === 'method-not-allowed') {
@@ -125,13 +125,13 @@ async function serve(
 
     routeId = match.route.id;
     const body = await readBody(request, context.maxBodyBytes);
-    const event = toProxyEvent(request, url, match.route, match.pathParameters, body);
+    const event = toProxyEvent(request, target, match.route, match.pathParameters, body);
     requestId = event.requestContext.requestId;
 
     const handler = await context.loadHandler(match.route);
     result = await handler(event, toLambdaContext(match.route, requestId));
   } catch (error) {
-    result = gatewayFailure(error, url.pathname, requestId);
+    result = gatewayFailure(error, target.pathname, requestId);
   }
 
   writeResult(response, result);

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { loadConfig } from '../shared/config.js';
 import { getForwardClient } from '../shared/forwarding/runtime.js';
 import { logger } from '../shared/logger.js';
@@ -6,10 +8,14 @@ import {
   openLocalDependencies,
   setDependencies,
 } from '../shared/runtime/dependencies.js';
-import { startLocalGateway } from '../local/gateway.js';
+import { type LocalGateway, startLocalGateway } from '../local/gateway.js';
 
 /** Example account of the printed commands. */
 const EXAMPLE_ACCOUNT = '123';
+
+/** Host name of dot-separated labels of letters, digits and hyphens, at most 253 characters. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Quotes a value for a POSIX shell unless it contains only characters that need no quoting. */
 function shellQuote(value: string): string {
@@ -53,39 +59,93 @@ function credentialHelp(url: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-const config = loadConfig();
-// Builds the forwarding client now, so a wrong CA file or allow-list stops the start.
-try {
+interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Reads HOST (default 127.0.0.1) and PORT (default 3000, 0 picks a free port). */
+function readListenAddress(): ListenAddress {
+  const host = process.env.HOST?.trim() || '127.0.0.1';
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+    throw new Error(
+      `Invalid HOST=${process.env.HOST}: expected an IP address or a host name, such as 127.0.0.1.`,
+    );
+  }
+
+  const port = process.env.PORT?.trim() || '3000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
+    throw new Error(
+      `Invalid PORT=${process.env.PORT}: expected an integer from 0 to 65535 (0 picks a free port).`,
+    );
+  }
+  return { host, port: Number(port) };
+}
+
+/** Rewords the listen errors that a setting causes, so the message names the setting to change. */
+function describeListenError(error: unknown, { host, port }: ListenAddress): Error {
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new Error(
+        `${address} is already in use. Stop the process that listens there, or set PORT to another port (0 picks a free one).`,
+      );
+    case 'EACCES':
+      return new Error(
+        `Permission denied to listen on ${address}. Set PORT to 1024 or above, or run with the needed privileges.`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new Error(
+        `HOST ${host} is not an address of this machine. Set HOST to one of its addresses, such as 127.0.0.1.`,
+      );
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/**
+ * Starts the gateway: checks the settings, builds the forwarding client (so a wrong CA file
+ * or allow-list stops the start), opens the data folder and listens. Whatever was opened
+ * before a failure is closed again, which releases the data folder lock.
+ */
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const address = readListenAddress();
   getForwardClient();
+
+  setDependencies(await openLocalDependencies(config.dataDir));
+  let gateway: LocalGateway;
+  try {
+    gateway = await startLocalGateway({ ...address, rateLimitRps: config.rateLimitRps });
+  } catch (error) {
+    await closeDependencies();
+    throw describeListenError(error, address);
+  }
+
+  logger.info('Local gateway started', { url: gateway.url, dataDir: config.dataDir });
+  process.stdout.write(`mtls-gateway listening on ${gateway.url} (data in ${config.dataDir})\n`);
+  process.stdout.write(credentialHelp(gateway.url));
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+
+    logger.info('Local gateway stopping', { signal });
+    await gateway.close();
+    await closeDependencies();
+    logger.info('Local gateway stopped', { signal });
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+try {
+  await start();
 } catch (error) {
-  process.stderr.write(`mtls-gateway did not start: ${(error as Error).message}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`mtls-gateway did not start: ${message}\n`);
   process.exit(1);
 }
-
-const dependencies = await openLocalDependencies(config.dataDir);
-setDependencies(dependencies);
-
-const gateway = await startLocalGateway({
-  host: process.env.HOST ?? '127.0.0.1',
-  port: Number(process.env.PORT ?? 3000),
-  rateLimitRps: config.rateLimitRps,
-});
-logger.info('Local gateway started', { url: gateway.url, dataDir: config.dataDir });
-process.stdout.write(`mtls-gateway listening on ${gateway.url} (data in ${config.dataDir})\n`);
-process.stdout.write(credentialHelp(gateway.url));
-
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) {
-    return;
-  }
-  stopping = true;
-
-  logger.info('Local gateway stopping', { signal });
-  await gateway.close();
-  await closeDependencies();
-  logger.info('Local gateway stopped', { signal });
-}
-
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));

@@ -209,7 +209,7 @@ export class CertificateService {
         certificateId: record.id,
         error,
       });
-      throw secretStoreUnavailable();
+      throw secretStoreUnreadable(record.id);
     }
 
     const data = secret?.data;
@@ -347,5 +347,13 @@ function secretStoreUnavailable(): GatewayError {
     'secrets.unavailable',
     503,
     'The secret store is unavailable. Nothing was stored. Retry later.',
+  );
+}
+
+function secretStoreUnreadable(certificateId: number): GatewayError {
+  return new GatewayError(
+    'secrets.unavailable',
+    503,
+    `The secret store could not be read, so the key material of certificate ${certificateId} is not available. Retry later.`,
   );
 }

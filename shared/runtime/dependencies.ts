@@ -1,6 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 import { loadConfig } from '../config.js';
+import { logger } from '../logger.js';
 import { LocalSecretStore } from '../secrets/local.js';
 import type { SecretStore } from '../secrets/port.js';
 import type { SqlExecutor } from '../store/executor.js';
@@ -11,7 +14,13 @@ import { PgliteExecutor } from '../store/pglite.js';
 export interface Dependencies {
   sql: SqlExecutor;
   secrets: SecretStore;
+  /** Closes the database and releases the data folder lock, if the adapters took one. */
+  close(): Promise<void>;
 }
+
+/** File in the data folder that contains the pid of the process using the folder. */
+export const DATA_LOCK_FILE = 'gateway.lock';
+const MAX_LOCK_ATTEMPTS = 5;
 
 let current: Promise<Dependencies> | undefined;
 
@@ -33,14 +42,172 @@ export async function closeDependencies(): Promise<void> {
   const open = current;
   current = undefined;
   if (open) {
-    await (await open).sql.close();
+    await (await open).close();
   }
 }
 
+/**
+ * Opens PGlite and the secret store in `dataDir`, after taking the folder's lock file.
+ * PGlite does not lock its files, so two processes on one folder would both write and lose
+ * rows. Throws when another live process holds the lock.
+ */
 export async function openLocalDependencies(dataDir = loadConfig().dataDir): Promise<Dependencies> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const sql = await PgliteExecutor.open(`${dataDir}/pgdata`);
-  await migrate(sql);
-  const secrets = await LocalSecretStore.open(dataDir, process.env.MTLS_LOCAL_SECRET_KEY);
-  return { sql, secrets };
+  const releaseLock = await lockDataFolder(dataDir);
+
+  let sql: PgliteExecutor | undefined;
+  try {
+    // The secret store opens first, so an invalid MTLS_LOCAL_SECRET_KEY stops before PGlite.
+    const secrets = await LocalSecretStore.open(dataDir, process.env.MTLS_LOCAL_SECRET_KEY);
+    sql = await PgliteExecutor.open(`${dataDir}/pgdata`);
+    await migrate(sql);
+
+    const database = sql;
+    const close = async () => {
+      try {
+        await database.close();
+      } finally {
+        await releaseLock();
+      }
+    };
+    return { sql, secrets, close };
+  } catch (error) {
+    await sql?.close();
+    await releaseLock();
+    throw error;
+  }
+}
+
+/**
+ * Creates `<dataDir>/gateway.lock` containing this process's pid and returns the function
+ * that removes it. A lock whose pid is no longer alive is stale and is replaced.
+ */
+async function lockDataFolder(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = path.join(dataDir, DATA_LOCK_FILE);
+  const content = `${process.pid}\n`;
+
+  for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt += 1) {
+    if (await createExclusive(lockFile, content)) {
+      return () => releaseDataFolder(lockFile, content);
+    }
+
+    const holder = await readLockHolder(lockFile);
+    if (holder === undefined) {
+      continue;
+    }
+    if (isProcessAlive(holder.pid)) {
+      throw new Error(
+        `Data folder ${dataDir} is in use by process ${holder.pid} (lock file ${lockFile}). ` +
+          'Stop that gateway, or set MTLS_DATA_DIR to another folder.',
+      );
+    }
+    await removeStaleLock(lockFile, holder.content);
+    logger.warn('Replaced a stale data folder lock', { dataDir, stalePid: holder.pid });
+  }
+
+  throw new Error(
+    `Failed to lock data folder ${dataDir} after ${MAX_LOCK_ATTEMPTS} attempts, because other processes kept taking ${lockFile}.`,
+  );
+}
+
+/**
+ * Creates `file` with `content` unless it exists. The content goes to a temporary file first
+ * (opened with `wx`) and link() then fails with EEXIST on an existing lock, so no process
+ * ever reads a lock file without its pid.
+ */
+async function createExclusive(file: string, content: string): Promise<boolean> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      return false;
+    }
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Reads the pid in a lock file, or returns undefined when the file is gone. */
+async function readLockHolder(
+  lockFile: string,
+): Promise<{ pid: number; content: string } | undefined> {
+  let content: string;
+  try {
+    content = await readFile(lockFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
+    throw error;
+  }
+
+  // Only a positive pid is safe to probe, because process.kill() signals a process group for 0
+  // and negative pids.
+  const pid = /^\d+$/.test(content.trim()) ? Number(content.trim()) : 0;
+  if (!Number.isSafeInteger(pid) || pid < 1) {
+    throw new Error(
+      `Lock file ${lockFile} does not contain a process id. Remove it if no gateway uses that folder.`,
+    );
+  }
+  return { pid, content };
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM means that the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes a stale lock. The lock is first renamed to a unique name, so only one of two
+ * processes that found the same stale lock moves it. When the moved file is not the stale
+ * one, another process took the lock in between, and the file is put back.
+ */
+async function removeStaleLock(lockFile: string, staleContent: string): Promise<void> {
+  const moved = `${lockFile}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lockFile, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return;
+    }
+    throw error;
+  }
+
+  try {
+    if ((await readFile(moved, 'utf8')) !== staleContent) {
+      await link(moved, lockFile);
+    }
+  } catch (error) {
+    // NOTE: when a third process created a lock in this gap, the moved holder runs on
+    // without a lock file. The caller's next attempt finds the third process's lock.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw error;
+    }
+  } finally {
+    await rm(moved, { force: true });
+  }
+}
+
+/** Removes the lock file if it still contains this process's pid. */
+async function releaseDataFolder(lockFile: string, content: string): Promise<void> {
+  try {
+    if ((await readFile(lockFile, 'utf8')) !== content) {
+      return;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return;
+    }
+    throw error;
+  }
+  await rm(lockFile, { force: true });
 }

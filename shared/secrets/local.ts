@@ -8,6 +8,13 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const MAX_PUT_ATTEMPTS = 5;
 
+/**
+ * The last queued write of each secret folder in this process. Every write of a folder waits
+ * for the one before it, so concurrent puts of one path never race for a version number.
+ * The map is shared by all stores of the process, because two stores may open one folder.
+ */
+const writeQueues = new Map<string, Promise<void>>();
+
 interface SealedVersion {
   iv: string;
   tag: string;
@@ -36,32 +43,9 @@ export class LocalSecretStore implements SecretStore {
     return new LocalSecretStore(root, key);
   }
 
-  async put(secretPath: string, data: SecretData): Promise<{ version: number }> {
+  put(secretPath: string, data: SecretData): Promise<{ version: number }> {
     const folder = this.folderOf(secretPath);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-
-    // link() fails when the version file exists, so two concurrent puts never share a number.
-    for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt += 1) {
-      const version = (await this.latestVersion(folder)) + 1;
-      const sealed = this.seal(secretPath, version, JSON.stringify(data));
-      const file = path.join(folder, `v${version}.json`);
-      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-
-      await writeFile(temporary, JSON.stringify(sealed), { mode: 0o600, flag: 'wx' });
-      try {
-        await link(temporary, file);
-        return { version };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw error;
-        }
-      } finally {
-        await rm(temporary, { force: true });
-      }
-    }
-    throw new SecretStoreError(
-      `Failed to write a new secret version after ${MAX_PUT_ATTEMPTS} attempts.`,
-    );
+    return serializeWrites(folder, () => this.writeVersion(secretPath, folder, data));
   }
 
   async get(secretPath: string, version?: number): Promise<SecretVersion | undefined> {
@@ -85,12 +69,51 @@ export class LocalSecretStore implements SecretStore {
     return { data: JSON.parse(plaintext) as SecretData, version: wanted };
   }
 
-  async destroyVersion(secretPath: string, version: number): Promise<void> {
-    await rm(path.join(this.folderOf(secretPath), `v${version}.json`), { force: true });
+  destroyVersion(secretPath: string, version: number): Promise<void> {
+    const folder = this.folderOf(secretPath);
+    return serializeWrites(folder, () =>
+      rm(path.join(folder, `v${version}.json`), { force: true }),
+    );
   }
 
-  async destroy(secretPath: string): Promise<void> {
-    await rm(this.folderOf(secretPath), { recursive: true, force: true });
+  destroy(secretPath: string): Promise<void> {
+    const folder = this.folderOf(secretPath);
+    return serializeWrites(folder, () => rm(folder, { recursive: true, force: true }));
+  }
+
+  /**
+   * Writes the next version file of `folder`. Writes of this process are serialized before
+   * this runs. Another process may write the same path at the same time (dev-appkey beside
+   * the gateway), but link() fails when the version file exists, so they never share a number.
+   */
+  private async writeVersion(
+    secretPath: string,
+    folder: string,
+    data: SecretData,
+  ): Promise<{ version: number }> {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+
+    for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt += 1) {
+      const version = (await this.latestVersion(folder)) + 1;
+      const sealed = this.seal(secretPath, version, JSON.stringify(data));
+      const file = path.join(folder, `v${version}.json`);
+      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+
+      await writeFile(temporary, JSON.stringify(sealed), { mode: 0o600, flag: 'wx' });
+      try {
+        await link(temporary, file);
+        return { version };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw error;
+        }
+      } finally {
+        await rm(temporary, { force: true });
+      }
+    }
+    throw new SecretStoreError(
+      `Failed to write a new secret version after ${MAX_PUT_ATTEMPTS} attempts, because other processes kept writing the same path.`,
+    );
   }
 
   private folderOf(secretPath: string): string {
@@ -143,6 +166,25 @@ export class LocalSecretStore implements SecretStore {
         `Failed to decrypt secret version ${version}: wrong MTLS_LOCAL_SECRET_KEY or a damaged file.`,
         { cause: error },
       );
+    }
+  }
+}
+
+/** Runs `write` after every earlier write of `folder` in this process has settled. */
+async function serializeWrites<T>(folder: string, write: () => Promise<T>): Promise<T> {
+  const previous = writeQueues.get(folder) ?? Promise.resolve();
+  const result = previous.then(write);
+  const settled = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  writeQueues.set(folder, settled);
+
+  try {
+    return await result;
+  } finally {
+    if (writeQueues.get(folder) === settled) {
+      writeQueues.delete(folder);
     }
   }
 }

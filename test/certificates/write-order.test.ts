@@ -25,7 +25,9 @@ class FaultySecretStore implements SecretStore {
   }
 
   get(secretPath: string, version?: number): Promise<SecretVersion | undefined> {
-    return this.inner.get(secretPath, version);
+    return this.failing.has('get')
+      ? Promise.reject(new Error('injected get failure'))
+      : this.inner.get(secretPath, version);
   }
 
   destroyVersion(secretPath: string, version: number): Promise<void> {
@@ -158,6 +160,36 @@ describe('certificate write order', () => {
     expect(await secretFiles(gateway.dataDir)).toEqual(before);
     expect(download.status).toBe(200);
     expect((await gateway.request('GET', `${BASE}/${id}`)).body.keyType).toBe('RSA-2048');
+  });
+
+  it('reports read failure on download', async () => {
+    const created = await upload('read-fails');
+    const id = created.body.successfulySavedCertificates[0].id;
+    setDependencies({
+      ...gateway.dependencies,
+      secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['get'])),
+    });
+
+    const response = await gateway.request('GET', `${BASE}/${id}/download`);
+
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('secrets.unavailable');
+    expect(response.body.detail).toContain('The secret store could not be read');
+    expect(response.body.detail).toContain(`certificate ${id}`);
+    expect(response.body.detail).not.toContain('Nothing was stored');
+  });
+
+  it('keeps write wording on upload', async () => {
+    setDependencies({
+      ...gateway.dependencies,
+      secrets: new FaultySecretStore(gateway.dependencies.secrets, new Set(['put'])),
+    });
+
+    const response = await upload('write-wording');
+
+    expect(response.body.detail).toBe(
+      'The secret store is unavailable. Nothing was stored. Retry later.',
+    );
   });
 
   it('keeps the row when destroying the secret fails', async () => {

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DATA_LOCK_FILE } from '../../shared/runtime/dependencies.js';
 import { call } from '../support/http.js';
 import { signOAuthRequest, type OAuthCredentials } from '../support/oauth-signer.js';
 
@@ -177,26 +179,92 @@ describe('npm start help', () => {
 });
 
 describe('npm start settings', () => {
+  /** A data folder that no gateway has locked, so each start fails on the setting under test. */
+  let unusedDataDir: string;
+
+  beforeAll(() => {
+    unusedDataDir = path.join(dataDir, 'unused');
+  });
+
+  /** Runs `scripts/start.ts` on a free port, expecting it to exit on its own. */
+  function runStart(extraEnvironment: NodeJS.ProcessEnv): Promise<ChildResult> {
+    return run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      PORT: '0',
+      ...extraEnvironment,
+    });
+  }
+
+  function stderrLines(output: ChildResult): string[] {
+    return output.stderr.trimEnd().split('\n');
+  }
+
   it('stops on a missing CA file', async () => {
     const missing = path.join(dataDir, 'no-such-ca.pem');
 
-    const output = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      PORT: '0',
-      MTLS_FORWARD_CA_FILE: missing,
-    });
+    const output = await runStart({ MTLS_FORWARD_CA_FILE: missing });
 
     expect(output.exitCode).toBe(1);
     expect(output.stderr).toContain(`MTLS_FORWARD_CA_FILE ${missing} could not be read (ENOENT)`);
   });
 
   it('stops on an invalid allow-list', async () => {
-    const output = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      PORT: '0',
-      MTLS_FORWARD_ALLOW: '127.0.0.1/99',
-    });
+    const output = await runStart({ MTLS_FORWARD_ALLOW: '127.0.0.1/99' });
 
     expect(output.exitCode).toBe(1);
     expect(output.stderr).toContain('MTLS_FORWARD_ALLOW');
+  });
+
+  it.each([
+    ['non-numeric PORT', { PORT: 'abc' }, 'Invalid PORT=abc: expected an integer from 0 to 65535'],
+    ['PORT above 65535', { PORT: '65536' }, 'Invalid PORT=65536: expected an integer'],
+    ['invalid HOST', { HOST: 'no host' }, 'Invalid HOST=no host: expected an IP address'],
+    ['negative rate limit', { MTLS_RATE_LIMIT_RPS: '-1' }, 'Invalid MTLS_RATE_LIMIT_RPS=-1'],
+    [
+      'non-numeric cache TTL',
+      { MTLS_CACHE_TTL_SECONDS: 'abc' },
+      'Invalid MTLS_CACHE_TTL_SECONDS=abc',
+    ],
+    ['short secret key', { MTLS_LOCAL_SECRET_KEY: 'short' }, 'Invalid MTLS_LOCAL_SECRET_KEY'],
+  ])('stops on %s', async (_case, environment, message) => {
+    const output = await runStart({ MTLS_DATA_DIR: unusedDataDir, ...environment });
+    const lines = stderrLines(output);
+
+    expect(output.exitCode).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mtls-gateway did not start: /);
+    expect(lines[0]).toContain(message);
+  });
+
+  it('stops on a busy port', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as AddressInfo;
+
+    let output: ChildResult;
+    try {
+      output = await runStart({ MTLS_DATA_DIR: unusedDataDir, HOST: '127.0.0.1', PORT: `${port}` });
+    } finally {
+      blocker.close();
+    }
+    const lines = stderrLines(output);
+
+    expect(output.exitCode).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`mtls-gateway did not start: 127.0.0.1:${port} is already in use`);
+    expect(lines[0]).toContain('set PORT to another port');
+    expect(await readdir(unusedDataDir)).not.toContain(DATA_LOCK_FILE);
+  });
+
+  it('stops on a data folder in use', async () => {
+    const output = await runStart({});
+    const lines = stderrLines(output);
+
+    expect(output.exitCode).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `mtls-gateway did not start: Data folder ${dataDir} is in use by process ${gatewayProcess.pid}`,
+    );
   });
 });
 
