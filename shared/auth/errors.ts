@@ -15,7 +15,8 @@ export type OAuthErrorCode =
   | 'auth.oauth_consumer_unknown'
   | 'auth.oauth_timestamp'
   | 'auth.oauth_nonce_replayed'
-  | 'auth.oauth_signature_invalid';
+  | 'auth.oauth_signature_invalid'
+  | 'auth.oauth_parameters_duplicated';
 
 /** Builds the 401 for a request without credentials; it offers both schemes. */
 export function credentialsMissing(): GatewayError {
@@ -74,4 +75,17 @@ export function oauthFailure(
     headers: { 'WWW-Authenticate': challenge },
     cause,
   });
+}
+
+/**
+ * Builds the 503 for an app key that the secret store could not read, such as one sealed with
+ * another MTLS_LOCAL_SECRET_KEY. The caller's credentials may be valid, so this is no 401.
+ */
+export function appKeyStoreUnavailable(cause?: unknown): GatewayError {
+  return new GatewayError(
+    'auth.appkey_store_unavailable',
+    503,
+    "The app key store could not be read; retry later or check the gateway's secret key.",
+    { cause },
+  );
 }

@@ -139,6 +139,6 @@ function headerInvalid(message: string, cause?: unknown) {
 }
 
 /** Returns a client-supplied name for a message when it is short and plain, else a placeholder. */
-function safeName(name: string): string {
+export function safeName(name: string): string {
   return /^[A-Za-z0-9_.-]{1,40}$/.test(name) ? name : '(unprintable)';
 }

@@ -3,7 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { oauthFailure } from './errors.js';
 import type { Identity, Permission } from './identity.js';
 import { parseFormEncoded, percentEncode, splitRequestUrl } from './oauth1-encoding.js';
-import { readProtocolParameters, type ProtocolParameters } from './oauth1-header.js';
+import { readProtocolParameters, safeName, type ProtocolParameters } from './oauth1-header.js';
 
 /** The parts of an HTTP request that an OAuth 1.0a signature covers. */
 export interface OAuthRequest {
@@ -139,6 +139,7 @@ export class OAuth1Verifier {
    */
   async verify(request: OAuthRequest, now: Date = new Date()): Promise<Identity> {
     const protocol = readProtocolParameters(request.authorizationHeader);
+    const bodyParams = readRequestParameters(request).body;
     const timestamp = this.#checkTimestamp(protocol.timestamp, now);
 
     const appKey = await this.#appKeys.find(protocol.consumerKey);
@@ -150,7 +151,7 @@ export class OAuth1Verifier {
       );
     }
 
-    checkSignature(request, protocol, appKey);
+    checkSignature(request, protocol, bodyParams, appKey);
 
     const expiresAt = new Date((timestamp + this.#maxSkewSeconds) * 1000);
     const fresh = await this.#nonces.remember(
@@ -198,9 +199,66 @@ export class OAuth1Verifier {
   }
 }
 
+/** The decoded parameters of the query string and of a form body. */
+interface RequestParameters {
+  query: [string, string][];
+  body: [string, string][];
+}
+
+/**
+ * Decodes the query and form body parameters. Throws a 401 GatewayError when they cannot be
+ * decoded or contain an `oauth_` parameter, because RFC 5849 section 3.5 puts every `oauth_`
+ * parameter in one location only, and this verifier reads them from the Authorization header.
+ */
+function readRequestParameters(request: OAuthRequest): RequestParameters {
+  let parameters: RequestParameters;
+  try {
+    const { query } = splitRequestUrl(request.url);
+    parameters = {
+      query: query === undefined ? [] : parseFormEncoded(query),
+      body: isFormBody(request.contentType) ? parseFormEncoded(request.body ?? '') : [],
+    };
+  } catch (cause) {
+    if (!(cause instanceof URIError)) {
+      throw cause;
+    }
+    throw oauthFailure(
+      'auth.oauth_signature_invalid',
+      'The OAuth signature cannot be checked because the URL, query or form body is not valid percent-encoded UTF-8.',
+      'signature_invalid',
+      cause,
+    );
+  }
+
+  const places: [string, [string, string][]][] = [
+    ['query string', parameters.query],
+    ['form body', parameters.body],
+  ];
+  for (const [place, pairs] of places) {
+    const duplicate = pairs.find(([name]) => name.startsWith('oauth_'));
+    if (duplicate !== undefined) {
+      throw oauthFailure(
+        'auth.oauth_parameters_duplicated',
+        `The ${place} contains the OAuth parameter ${safeName(duplicate[0])}. Send OAuth parameters only in the Authorization header.`,
+        'parameter_rejected',
+      );
+    }
+  }
+  return parameters;
+}
+
 /** Throws a 401 unless the request's token and signature match the app key. */
-function checkSignature(request: OAuthRequest, protocol: ProtocolParameters, appKey: AppKey): void {
-  const baseString = buildBaseString(request, protocol);
+function checkSignature(
+  request: OAuthRequest,
+  protocol: ProtocolParameters,
+  bodyParams: [string, string][],
+  appKey: AppKey,
+): void {
+  const baseString = signatureBaseString({
+    method: request.method,
+    url: request.url,
+    params: [...protocol.signed, ...bodyParams],
+  });
   const expected = computeSignature(baseString, appKey.consumerSecret, appKey.tokenSecret);
 
   const tokenMatches = constantTimeEqual(protocol.token, appKey.token);
@@ -216,27 +274,6 @@ function checkSignature(request: OAuthRequest, protocol: ProtocolParameters, app
     'signature_invalid',
     new Error(`OAuth verification failed because ${reason}.`),
   );
-}
-
-function buildBaseString(request: OAuthRequest, protocol: ProtocolParameters): string {
-  try {
-    const bodyParams = isFormBody(request.contentType) ? parseFormEncoded(request.body ?? '') : [];
-    return signatureBaseString({
-      method: request.method,
-      url: request.url,
-      params: [...protocol.signed, ...bodyParams],
-    });
-  } catch (cause) {
-    if (!(cause instanceof URIError)) {
-      throw cause;
-    }
-    throw oauthFailure(
-      'auth.oauth_signature_invalid',
-      'The OAuth signature cannot be checked because the URL, query or form body is not valid percent-encoded UTF-8.',
-      'signature_invalid',
-      cause,
-    );
-  }
 }
 
 function isFormBody(contentType: string | undefined): boolean {

@@ -6,7 +6,7 @@ import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
 import { parseWith, requireItemArray } from '../http/validation.js';
 import { getCertificateService, getMappingService } from '../runtime/services.js';
-import { saveEach } from './batch.js';
+import { indexFirstIds, repeatedIdError, saveEach } from './batch.js';
 import { type CertificateEntity, toCertificateEntity } from './entity.js';
 import {
   createItemSchema,
@@ -87,13 +87,22 @@ export async function updateCertificates(request: ApiRequest): Promise<ApiRespon
   const service = await getCertificateService();
   const now = new Date();
 
+  const items = itemsOf(request);
+  const firstIndexById = indexFirstIds(items);
+
   const result = await saveEach(
-    itemsOf(request),
+    items,
     nameOf,
     audited(request, async (item, index) => {
       const input = parseWith(updateItemSchema, item, 'certificate.invalid', `[${index}]`);
+      const id = parseCertificateId(input.id, `[${index}].id`);
+      const firstIndex = firstIndexById.get(id) ?? index;
+      if (firstIndex !== index) {
+        throw repeatedIdError(id, firstIndex, `[${index}].id`);
+      }
+
       const record = await service.update(accountId, {
-        id: parseCertificateId(input.id, `[${index}].id`),
+        id,
         name: input.name,
         displayName: input.displayName,
         p12: input.p12 === undefined ? undefined : decodeP12(input.p12, `[${index}].p12`),

@@ -1,4 +1,5 @@
-import { type FieldError, GatewayError } from '../errors.js';
+import { type FieldError, GatewayError, invalidField } from '../errors.js';
+import { toPositiveId } from '../http/validation.js';
 import type { CertificateEntity } from './entity.js';
 
 export interface FailedCertificate {
@@ -61,5 +62,29 @@ export async function saveEach<Item>(
     serverSide ? 503 : 400,
     `None of the ${items.length} certificates was saved. See errors and failedSaveToVaultCertificates.`,
     { errors, extensions: { ...result } },
+  );
+}
+
+/**
+ * Maps each certificate id of an update batch to the index of the first item that names it.
+ * Items whose id is missing or invalid are skipped, because their own validation rejects them.
+ */
+export function indexFirstIds(items: unknown[]): Map<number, number> {
+  const firstIndex = new Map<number, number>();
+  for (const [index, item] of items.entries()) {
+    const id = toPositiveId((item as { id?: unknown } | null)?.id);
+    if (id !== undefined && !firstIndex.has(id)) {
+      firstIndex.set(id, index);
+    }
+  }
+  return firstIndex;
+}
+
+/** Builds the 400 for an update item whose id an earlier item of the batch already names. */
+export function repeatedIdError(id: number, firstIndex: number, field: string): GatewayError {
+  return invalidField(
+    'certificate.id_repeated',
+    field,
+    `id ${id} appears more than once in this request (first in item [${firstIndex}]), so this item was not applied. Send each certificate once.`,
   );
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
 import { invalidField } from '../errors.js';
-import { displayText, parsePositiveId, requiredName } from '../http/validation.js';
+import {
+  displayText,
+  jsonObject,
+  parsePositiveId,
+  requiredName,
+  typeError,
+} from '../http/validation.js';
 
 export const MAX_NAME_LENGTH = 255;
 
@@ -11,46 +17,53 @@ export const MAX_NAME_LENGTH = 255;
  */
 export const MAX_CERTIFICATES_PER_REQUEST = 100;
 
-const name = requiredName(MAX_NAME_LENGTH, 'is missing. Give the certificate a name.');
-const displayName = displayText(MAX_NAME_LENGTH).optional();
+const name = requiredName(MAX_NAME_LENGTH, 'Give the certificate a name.');
+const displayName = displayText(
+  MAX_NAME_LENGTH,
+  'Send the display name as text, or leave it out to use the name.',
+).optional();
 
-const password = z.string({ error: 'is missing. Send the p12 password ("" for none).' });
-
-/** LivePerson sends the p12 as an array of byte values. Base64 text is accepted too. */
-const p12 = z.union([z.array(z.number()), z.string()], {
-  error:
-    'is missing or invalid. It must be the file bytes as an array of numbers 0..255 or a base64 string.',
+const password = z.string({
+  error: typeError('a string', 'Send the p12 password as text ("" for none).'),
 });
 
-const id = z.union([z.number(), z.string()], { error: 'is missing. Send the certificate id.' });
-
-export const createItemSchema = z.object({
-  name,
-  displayName,
-  p12,
-  password,
+/**
+ * LivePerson sends the p12 as an array of byte values. Base64 text is accepted too. The
+ * elements of an array are checked by {@link decodeP12}, which names the first bad one.
+ */
+const p12 = z.union([z.array(z.unknown()), z.string()], {
+  error: typeError(
+    'an array of byte values or a base64 string',
+    'Send the p12 file as an array of numbers 0..255 or as base64 text.',
+  ),
 });
+
+const id = z.union([z.number(), z.string()], {
+  error: typeError('a positive integer id', 'Send the id of the certificate to update.'),
+});
+
+export const createItemSchema = jsonObject({ name, displayName, p12, password });
 
 /** An update may rename only. A new p12 needs its password. */
-export const updateItemSchema = createItemSchema.extend({
+export const updateItemSchema = jsonObject({
   id,
+  name,
+  displayName,
   p12: p12.optional(),
   password: password.optional(),
 });
 
 /** The `certificate` field of a multipart upload: JSON text. */
-export const fileCreateSchema = z.object({
-  name,
-  displayName,
-  password,
-});
+export const fileCreateSchema = jsonObject({ name, displayName, password });
 
-export const fileUpdateSchema = fileCreateSchema.extend({ id });
+export const fileUpdateSchema = jsonObject({ id, name, displayName, password });
 
 /** Turns the JSON form of a p12 into bytes, or throws a 400 naming `field`. */
-export function decodeP12(value: number[] | string, field: string): Buffer {
+export function decodeP12(value: unknown[] | string, field: string): Buffer {
   if (Array.isArray(value)) {
-    const bad = value.findIndex((byte) => !Number.isInteger(byte) || byte < 0 || byte > 255);
+    const bad = value.findIndex(
+      (byte) => typeof byte !== 'number' || !Number.isInteger(byte) || byte < 0 || byte > 255,
+    );
     if (bad !== -1) {
       throw invalidField(
         'certificate.p12_invalid',
@@ -58,7 +71,7 @@ export function decodeP12(value: number[] | string, field: string): Buffer {
         `element ${bad} is not a byte. Send integers from 0 to 255 (signed Java bytes are not accepted).`,
       );
     }
-    return Buffer.from(value);
+    return Buffer.from(value as number[]);
   }
 
   const compact = value.replace(/\s+/g, '');

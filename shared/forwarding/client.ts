@@ -1,7 +1,6 @@
 import net from 'node:net';
 
 import { GatewayError } from '../errors.js';
-import { logger } from '../logger.js';
 import {
   type AllowList,
   createGuardedLookup,
@@ -143,15 +142,15 @@ export class ForwardClient {
         body: responseBody,
       };
     } catch (error) {
-      const failure = toForwardError(error, {
+      // The caller logs the failure with its request and mapping ids, and with the undici error
+      // as the cause of the problem.
+      throw toForwardError(error, {
         origin,
         timedOut: signal.aborted,
         connectTimeoutMs: this.#connectTimeoutMs,
         totalTimeoutMs: this.#totalTimeoutMs,
         maxResponseBytes: this.#maxResponseBytes,
       });
-      logger.warn('Forward request failed', { origin, code: failure.code, error });
-      throw failure;
     }
   }
 

@@ -7,8 +7,9 @@ import { parseServiceId, type ServiceId } from '../mappings/services.js';
 import { TtlCache } from '../runtime/cache.js';
 import { getDependencies } from '../runtime/dependencies.js';
 import type { SecretStore } from '../secrets/port.js';
-import type { ClientIdentity, ForwardResponse, HeaderMap } from './client.js';
+import type { ClientIdentity, ForwardRequest, ForwardResponse, HeaderMap } from './client.js';
 import { filterRequestHeaders, withAuthorizationOverride } from './client.js';
+import { type ForwardLogContext, withForwardLog } from './forward-log.js';
 import { getForwardClient } from './runtime.js';
 import { normalizeUrl, parseTargetUrl } from './url.js';
 
@@ -23,7 +24,7 @@ const INGRESS_HEADER = /^(x-amzn-|x-amz-cf-|cloudfront-|via$)/;
  * or over plain TLS when no mapping matches. Returns the target's response unchanged.
  */
 export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> {
-  const started = performance.now();
+  const startedAt = performance.now();
   const accountId = request.pathParameter('accountId');
   const forwardUrl = request.singleHeader('LP-forward-url');
   const serviceHeader = request.singleHeader('LP-service-name');
@@ -33,37 +34,54 @@ export async function forwardRequest(request: ApiRequest): Promise<ApiResponse> 
     serviceHeader === undefined
       ? undefined
       : parseServiceId(serviceHeader, 'header:LP-service-name');
-
-  const { sql, secrets } = await getDependencies();
-  const [candidates] = await lookupMappings(sql, [
-    { accountId, serviceId, normalizedUrl: normalizeUrl(target.href) },
-  ]);
-  const mapping = chooseMapping(candidates!, serviceId);
-  const identity = mapping ? await loadIdentity(secrets, mapping, accountId) : undefined;
-
   const body = request.bodyBytes();
-  const response = await getForwardClient().send({
+  const outbound: ForwardRequest = {
     url: target,
     method: request.method,
     headers: outboundHeaders(request, authorizationOverride),
     body: body.length > 0 ? body : undefined,
-    identity,
-  });
+  };
 
-  logger.info('Request forwarded', {
+  const context: ForwardLogContext = {
     requestId: request.requestId,
     accountId,
-    serviceId: mapping?.serviceId ?? serviceId,
-    mappingId: mapping?.mappingId,
-    certificateId: mapping?.certificateId,
+    serviceId,
     targetOrigin: target.origin,
-    mtls: identity !== undefined,
-    status: response.status,
-    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    mtls: false,
     requestBytes: body.length,
-    responseBytes: response.body.length,
-  });
+    startedAt,
+  };
+  const response = await withForwardLog(context, () =>
+    sendWithMapping(outbound, serviceId, context),
+  );
   return toApiResponse(response);
+}
+
+/**
+ * Chooses the mapping, loads its certificate and sends `outbound` with it. Records the
+ * mapping in `context` as soon as it is chosen, so a later failure is logged with it.
+ */
+async function sendWithMapping(
+  outbound: ForwardRequest,
+  serviceId: ServiceId | undefined,
+  context: ForwardLogContext,
+): Promise<ForwardResponse> {
+  const { accountId } = context;
+  const { sql, secrets } = await getDependencies();
+  const [candidates] = await lookupMappings(sql, [
+    { accountId, serviceId, normalizedUrl: normalizeUrl(outbound.url.href) },
+  ]);
+  const mapping = chooseMapping(candidates!, serviceId);
+  if (mapping) {
+    // A mapped forward never falls back to plain TLS, so it is logged as mutual TLS.
+    context.serviceId = mapping.serviceId;
+    context.mappingId = mapping.mappingId;
+    context.certificateId = mapping.certificateId;
+    context.mtls = true;
+  }
+
+  const identity = mapping ? await loadIdentity(secrets, mapping, accountId) : undefined;
+  return getForwardClient().send({ ...outbound, identity });
 }
 
 /**

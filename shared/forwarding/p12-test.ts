@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import type { CertificateMaterial } from '../certificates/p12.js';
 import { parseCertificateUpload } from '../certificates/service.js';
 import { loadConfig } from '../config.js';
 import { invalidField } from '../errors.js';
@@ -7,9 +8,9 @@ import { parseMultipart } from '../http/multipart.js';
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
-import { logger } from '../logger.js';
-import type { HeaderMap } from './client.js';
+import type { ClientIdentity, HeaderMap } from './client.js';
 import { toApiResponse } from './forward.js';
+import { type ForwardLogContext, withForwardLog } from './forward-log.js';
 import { getForwardClient } from './runtime.js';
 import { parseTargetUrl } from './url.js';
 
@@ -21,6 +22,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
  * keyed by a hash of the material, until the cache TTL ends.
  */
 export async function testP12(request: ApiRequest): Promise<ApiResponse> {
+  const startedAt = performance.now();
   const forwardUrl = request.singleHeader('LP-forward-url');
   const methodOverride = request.singleHeader('LP-method-override');
   const contentTypeOverride = request.singleHeader('LP-content-type-override');
@@ -85,27 +87,38 @@ export async function testP12(request: ApiRequest): Promise<ApiResponse> {
     headers.authorization = authorization;
   }
 
-  const material = parsed.material;
-  const chainPem = [material.leafPem, ...material.chainPem].map((pem) => pem.trim()).join('\n');
-  const cacheKey = `p12-test:${createHash('sha256').update(material.privateKeyPem).update(chainPem).digest('hex')}`;
-
-  const response = await getForwardClient().send({
-    url: target,
-    method,
-    headers,
-    body: body === undefined ? undefined : Buffer.from(body, 'utf8'),
-    identity: {
-      cacheKey,
-      privateKeyPem: material.privateKeyPem,
-      certificateChainPem: `${chainPem}\n`,
-    },
-  });
-  logger.info('P12 test forwarded', {
+  const bodyBytes = body === undefined ? undefined : Buffer.from(body, 'utf8');
+  const context: ForwardLogContext = {
     requestId: request.requestId,
     accountId: request.pathParameter('accountId'),
     fingerprintSha256: details.fingerprintSha256,
     targetOrigin: target.origin,
-    status: response.status,
-  });
+    mtls: true,
+    requestBytes: bodyBytes?.length ?? 0,
+    startedAt,
+  };
+  const response = await withForwardLog(context, () =>
+    getForwardClient().send({
+      url: target,
+      method,
+      headers,
+      body: bodyBytes,
+      identity: identityOf(parsed.material),
+    }),
+  );
   return toApiResponse(response);
+}
+
+/**
+ * Builds the client identity of an uploaded p12, keyed in the agent cache by a SHA-256 hash
+ * of its key and chain, so tests of the same material share one agent.
+ */
+function identityOf(material: CertificateMaterial): ClientIdentity {
+  const chainPem = [material.leafPem, ...material.chainPem].map((pem) => pem.trim()).join('\n');
+  const digest = createHash('sha256').update(material.privateKeyPem).update(chainPem).digest('hex');
+  return {
+    cacheKey: `p12-test:${digest}`,
+    privateKeyPem: material.privateKeyPem,
+    certificateChainPem: `${chainPem}\n`,
+  };
 }

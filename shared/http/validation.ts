@@ -37,6 +37,67 @@ export function parseWith<Schema extends z.ZodType>(
   return result.data;
 }
 
+/** Names the JSON type of a value for messages: `a string`, `an array`, `null`, ... */
+export function describeJsonType(value: unknown): string {
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+/**
+ * Builds the zod `error` callback of a value's type check. A missing value (input undefined)
+ * gets `is missing. <hint>` and any other input `must be <expected>, not <its type>. <hint>`,
+ * so `"password": 123` is not reported as missing. Without `hint` the message ends after the
+ * first sentence.
+ */
+export function typeError(expected: string, hint?: string) {
+  const suffix = hint === undefined ? '' : ` ${hint}`;
+  return (issue: { input?: unknown }): string =>
+    issue.input === undefined
+      ? `is missing.${suffix}`
+      : `must be ${expected}, not ${describeJsonType(issue.input)}.${suffix}`;
+}
+
+/** Lists names as `"a"`, `"a" and "b"` or `"a", "b" and "c"`. */
+function listNames(names: string[]): string {
+  const quoted = names.map((name) => `"${name}"`);
+  return quoted.length <= 1
+    ? quoted.join('')
+    : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
+
+/**
+ * Builds an object schema whose own type error names the fields to send, such as `must be a
+ * JSON object with "id" and "name" (optional: "p12" and "password"), not an array.` A field
+ * is optional when its schema accepts undefined.
+ */
+export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const names = Object.keys(shape);
+  const optional = names.filter((name) => z.safeParse(shape[name]!, undefined).success);
+  const required = names.filter((name) => !optional.includes(name));
+  const requiredText = required.length === 0 ? '' : ` with ${listNames(required)}`;
+  const optionalText = optional.length === 0 ? '' : ` (optional: ${listNames(optional)})`;
+  const expected = `a JSON object${requiredText}${optionalText}`;
+
+  return z.object(shape, { error: typeError(expected) });
+}
+
 /**
  * Control characters (NUL, CR, LF, ESC, ...), bidirectional formatting characters and lone
  * UTF-16 surrogates. PostgreSQL text cannot store NUL, and the others let a stored name
@@ -47,19 +108,25 @@ const UNPRINTABLE = /[\p{Cc}\p{Cs}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const UNPRINTABLE_MESSAGE =
   'must not contain control characters, bidirectional formatting characters or lone surrogates (such as NUL, line breaks or U+202E). Remove them.';
 
-/** Builds the schema of a trimmed text of at most `maxLength` characters, none unprintable. */
-export function displayText(maxLength: number) {
+/**
+ * Builds the schema of a trimmed text of at most `maxLength` characters, none unprintable.
+ * `hint` ends the message for a value that is not a string.
+ */
+export function displayText(maxLength: number, hint: string) {
   return z
-    .string()
+    .string({ error: typeError('a string', hint) })
     .trim()
     .max(maxLength, `must be at most ${maxLength} characters.`)
     .refine((value) => !UNPRINTABLE.test(value), UNPRINTABLE_MESSAGE);
 }
 
-/** Builds the schema of a required, non-empty {@link displayText} with `missingMessage`. */
-export function requiredName(maxLength: number, missingMessage: string) {
+/**
+ * Builds the schema of a required, non-empty {@link displayText}. `hint` ends the message for
+ * a missing value or one that is not a string.
+ */
+export function requiredName(maxLength: number, hint: string) {
   return z
-    .string({ error: missingMessage })
+    .string({ error: typeError('a string', hint) })
     .trim()
     .min(1, 'must not be empty.')
     .max(maxLength, `must be at most ${maxLength} characters.`)
@@ -95,10 +162,13 @@ export function parsePositiveId(value: unknown, field: string, code: string): nu
   return id;
 }
 
-/** Builds the schema of a body id sent as a number or digits, read with {@link toPositiveId}. */
-export function positiveId(missingMessage: string) {
+/**
+ * Builds the schema of a body id sent as a number or digits, read with {@link toPositiveId}.
+ * `hint` ends the message for a missing id or one of another type.
+ */
+export function positiveId(hint: string) {
   return z
-    .union([z.number(), z.string()], { error: missingMessage })
+    .union([z.number(), z.string()], { error: typeError('a positive integer id', hint) })
     .refine((value) => toPositiveId(value) !== undefined, POSITIVE_ID_MESSAGE)
     .transform((value) => toPositiveId(value)!);
 }

@@ -6,7 +6,7 @@ import { canUseAccount, validateAccountId } from '../http/authorize.js';
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
-import { formatPath } from '../http/validation.js';
+import { formatPath, jsonObject, typeError } from '../http/validation.js';
 import { getDependencies } from '../runtime/dependencies.js';
 import { requireVersion } from './input.js';
 import { isUsable, type LookupKey, lookupMappings } from './lookup.js';
@@ -15,12 +15,27 @@ import { findServiceId, serviceName } from './services.js';
 /** Maximum items in one check-mapping request. */
 export const MAX_CHECK_ITEMS = 1000;
 
-const itemSchema = z.object({
-  serviceName: z.union([z.string(), z.number()], {
-    error: 'is missing. Use TEST_SERVICE, IDP or WEBHOOKS.',
-  }),
-  accountId: z.union([z.string(), z.number()], { error: 'is missing. Send the account id.' }),
-  url: z.string({ error: 'is missing. Send the absolute https URL to check.' }),
+const serviceNameSchema = z.union([z.string(), z.number()], {
+  error: typeError('a service name or digit', 'Use TEST_SERVICE, IDP or WEBHOOKS.'),
+});
+const accountIdSchema = z.union([z.string(), z.number()], {
+  error: typeError('a string or number', 'Send the account id.'),
+});
+const urlSchema = z.string({
+  error: typeError('a string', 'Send the absolute https URL to check.'),
+});
+
+const itemSchema = jsonObject({
+  serviceName: serviceNameSchema,
+  accountId: accountIdSchema,
+  url: urlSchema,
+});
+
+/** An item of the account route. Its account is the path account, which `accountId` may repeat. */
+const accountItemSchema = jsonObject({
+  serviceName: serviceNameSchema,
+  url: urlSchema,
+  accountId: accountIdSchema.optional(),
 });
 
 interface CheckItem {
@@ -57,9 +72,8 @@ function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[
       errors.push(otherAccount);
       continue;
     }
-    const candidate =
-      fixedAccount === undefined ? raw : { ...(raw as object), accountId: fixedAccount };
-    const parsed = itemSchema.safeParse(candidate);
+    const schema = fixedAccount === undefined ? itemSchema : accountItemSchema;
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       errors.push(
         ...parsed.error.issues.map((issue) => ({
@@ -70,7 +84,7 @@ function parseItems(body: unknown, fixedAccount: string | undefined): CheckItem[
       continue;
     }
 
-    const accountId = String(parsed.data.accountId);
+    const accountId = fixedAccount ?? String(parsed.data.accountId);
     const serviceId = findServiceId(parsed.data.serviceName);
     try {
       validateAccountId(accountId, `${prefix}.accountId`);

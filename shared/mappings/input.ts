@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { type FieldError, GatewayError, invalidFields } from '../errors.js';
 import { normalizeUrl, parseTargetUrl } from '../forwarding/url.js';
-import { formatPath, positiveId, requiredName } from '../http/validation.js';
+import { formatPath, jsonObject, positiveId, requiredName, typeError } from '../http/validation.js';
 import type { MappingFields } from './repository.js';
 import { findServiceId } from './services.js';
 
@@ -17,22 +17,38 @@ export const ANY_REVISION = '*';
 /** The revision a mapping write expects: a number, or {@link ANY_REVISION}. */
 export type ExpectedRevision = number | typeof ANY_REVISION;
 
-const mappingSchema = z.object({
-  certificationId: positiveId(
-    'is missing or invalid. Send the id of a certificate of this account.',
-  ),
+const SERVICE_HINT = 'Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).';
+
+const mappingSchema = jsonObject({
+  certificationId: positiveId('Send the id of a certificate of this account.'),
   serviceId: z.union([z.string(), z.number()], {
-    error: 'is missing. Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
+    error: typeError('a service name or digit', SERVICE_HINT),
   }),
-  enable: z.boolean({ error: 'is missing. Send true or false.' }),
-  url: z.string({ error: 'is missing. Send the absolute https URL of the target.' }),
+  enable: z.boolean({
+    error: typeError('true or false', 'Send true to use the mapping or false to disable it.'),
+  }),
+  url: z.string({
+    error: typeError('a string', 'Send the absolute https URL of the target.'),
+  }),
   siteId: z.union([z.string(), z.number()], {
-    error: 'is missing. Send the account id of the path.',
+    error: typeError('a string or number', 'Send the account id of the path.'),
   }),
-  name: requiredName(MAX_MAPPING_NAME_LENGTH, 'is missing. Give the mapping a name.'),
-  deleted: z.boolean({ error: 'must be true or false.' }).optional(),
-  id: z.union([z.number(), z.string()]).optional(),
-  revision: z.union([z.number(), z.string()]).optional(),
+  name: requiredName(MAX_MAPPING_NAME_LENGTH, 'Give the mapping a name.'),
+  deleted: z
+    .boolean({ error: typeError('true or false', 'Send false or leave it out.') })
+    .optional(),
+  // A GET response contains id and revision, so a client may send it back unchanged.
+  // Both are checked for type and otherwise ignored.
+  id: z
+    .union([z.number(), z.string()], {
+      error: typeError('a number or string', 'Send the mapping id or leave it out.'),
+    })
+    .optional(),
+  revision: z
+    .union([z.number(), z.string()], {
+      error: typeError('a number or string', 'Leave it out and send the revision as If-Match.'),
+    })
+    .optional(),
 });
 
 /**
@@ -72,10 +88,12 @@ export function validateMapping(
       message: `must equal the account of the path (${accountId}).`,
     });
   }
-  if (options.forCreate && input.deleted === true) {
+  if (input.deleted === true) {
     errors.push({
       field: field('deleted'),
-      message: 'must be false or absent when creating a mapping.',
+      message: options.forCreate
+        ? 'must be false or absent when creating a mapping.'
+        : 'must be false or absent when updating a mapping. Use DELETE to delete a mapping.',
     });
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { appKeyStoreUnavailable } from '../auth/errors.js';
 import { isAccountId, isPermission, type Permission } from '../auth/identity.js';
 import type { AppKey, AppKeyLookup } from '../auth/oauth1.js';
 import { logger } from '../logger.js';
@@ -45,6 +46,10 @@ export class SecretAppKeyStore implements AppKeyLookup {
     return appKey;
   }
 
+  /**
+   * Reads the app key of `consumerKey`, or returns undefined when there is none or it is
+   * malformed. Throws a 503 GatewayError when the secret store fails, and caches no failure.
+   */
   async find(consumerKey: string): Promise<AppKey | undefined> {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(consumerKey)) {
       return undefined;
@@ -55,7 +60,13 @@ export class SecretAppKeyStore implements AppKeyLookup {
       return cached ?? undefined;
     }
 
-    const secret = await this.secrets.get(pathOf(consumerKey));
+    let secret;
+    try {
+      secret = await this.secrets.get(pathOf(consumerKey));
+    } catch (error) {
+      logger.error('Failed to read app key from the secret store', { consumerKey, error });
+      throw appKeyStoreUnavailable(error);
+    }
     const appKey = secret ? toAppKey(consumerKey, secret.data) : undefined;
     cache.set(consumerKey, appKey ?? null);
     return appKey;
@@ -63,8 +74,8 @@ export class SecretAppKeyStore implements AppKeyLookup {
 }
 
 function toAppKey(consumerKey: string, data: Record<string, string>): AppKey | undefined {
-  const accounts: unknown = JSON.parse(data.accounts ?? '[]');
-  const permissions: unknown = JSON.parse(data.permissions ?? '[]');
+  const accounts = parseJsonList(data.accounts);
+  const permissions = parseJsonList(data.permissions);
   if (
     !Array.isArray(accounts) ||
     !Array.isArray(permissions) ||
@@ -84,4 +95,13 @@ function toAppKey(consumerKey: string, data: Record<string, string>): AppKey | u
     permissions: permissions.filter(isPermission),
     ...(data.principal ? { principal: data.principal } : {}),
   };
+}
+
+/** Parses a stored JSON list. Text that is not JSON yields undefined, so the key is malformed. */
+function parseJsonList(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '[]');
+  } catch {
+    return undefined;
+  }
 }

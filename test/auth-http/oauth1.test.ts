@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Permission } from '../../shared/auth/identity.js';
 import { SecretAppKeyStore } from '../../shared/secrets/app-keys.js';
+import { LocalSecretStore } from '../../shared/secrets/local.js';
+import { captureLogs } from '../support/log-lines.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { call, type RequestOptions, type TestResponse } from '../support/http.js';
 import {
@@ -294,5 +296,103 @@ describe('OAuth 1.0a over HTTP', () => {
 
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('auth.permission_missing');
+  });
+});
+
+describe('OAuth 1.0a parameter placement', () => {
+  it.each([
+    ['oauth_token', (key: OAuthCredentials) => `oauth_token=${key.token}`],
+    ['oauth_nonce', () => 'oauth_nonce=second-nonce'],
+    ['oauth_signature', () => 'oauth_signature=c2lnbmF0dXJl'],
+    ['percent-encoded name', (key: OAuthCredentials) => `oauth%5Ftoken=${key.token}`],
+  ])('rejects %s in query', async (_case, parameter) => {
+    const response = await sendSigned({
+      method: 'GET',
+      path: `${MAPPINGS}?v=3.0&${parameter(appKey)}`,
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('auth.oauth_parameters_duplicated');
+    expect(response.body.detail).toContain('query string');
+    expect(response.headers.get('www-authenticate')).toBe(
+      'OAuth realm="mtls-gateway", oauth_problem="parameter_rejected"',
+    );
+  });
+
+  it('rejects oauth_ parameter in form body', async () => {
+    const body = `note=hello&oauth_consumer_key=${appKey.consumerKey}`;
+    const forwardedBefore = target.server.requests.length;
+
+    const response = await sendSigned({
+      method: 'POST',
+      path: `/mtls/account/${ACCOUNT}`,
+      options: {
+        body,
+        headers: { 'content-type': FORM, 'lp-forward-url': `${target.server.origin}/echo` },
+      },
+      sign: { formBody: body },
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('auth.oauth_parameters_duplicated');
+    expect(response.body.detail).toContain('form body');
+    expect(target.server.requests).toHaveLength(forwardedBefore);
+  });
+
+  it('accepts oauth-like names without underscore', async () => {
+    const response = await sendSigned({
+      method: 'GET',
+      path: `${MAPPINGS}?v=3.0&oauth=1&oauthx=2`,
+    });
+
+    expect(response.status, response.text).toBe(200);
+  });
+});
+
+describe('OAuth 1.0a app key store', () => {
+  it('answers 503 for an unreadable app key', async () => {
+    // Sealed with another MTLS_LOCAL_SECRET_KEY, so the gateway's store cannot decrypt it.
+    const foreignStore = await LocalSecretStore.open(
+      gateway.dataDir,
+      randomBytes(32).toString('base64'),
+    );
+    const foreign = await new SecretAppKeyStore(foreignStore).create({
+      accounts: [ACCOUNT],
+      permissions: ['mtls.read'],
+    });
+    const logs = captureLogs();
+
+    let response: TestResponse;
+    try {
+      response = await sendSigned({
+        method: 'GET',
+        path: `${MAPPINGS}?v=3.0`,
+        credentials: foreign,
+      });
+    } finally {
+      logs.stop();
+    }
+    const failures = logs.withMessage('Failed to read app key from the secret store');
+
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('auth.appkey_store_unavailable');
+    expect(response.body.detail).toBe(
+      "The app key store could not be read; retry later or check the gateway's secret key.",
+    );
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.consumerKey).toBe(foreign.consumerKey);
+    expect(logs.text()).not.toContain(foreign.consumerSecret);
+    expect(logs.text()).not.toContain(foreign.tokenSecret);
+  });
+
+  it('still answers 401 for a missing app key', async () => {
+    const response = await sendSigned({
+      method: 'GET',
+      path: `${MAPPINGS}?v=3.0`,
+      credentials: { ...appKey, consumerKey: 'abad1deaabad1deaabad1deaabad1dea' },
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('auth.oauth_consumer_unknown');
   });
 });

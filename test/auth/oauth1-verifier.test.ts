@@ -519,6 +519,52 @@ describe('OAuth1Verifier', () => {
   });
 });
 
+describe('OAuth1Verifier parameter placement', () => {
+  let nonces: MemoryNonceStore;
+  let verifier: OAuth1Verifier;
+
+  beforeEach(() => {
+    nonces = new MemoryNonceStore();
+    verifier = new OAuth1Verifier({ appKeys: new MemoryAppKeys([APP_KEY]), nonces });
+  });
+
+  it('rejects oauth_token in query', async () => {
+    const request = signRequest({
+      url: 'https://127.0.0.1:8443/mtls/account/123/certificates?oauth_token=token-1',
+    });
+
+    const error = await rejectionOf(verifier.verify(request, NOW));
+
+    expect(error.code).toBe('auth.oauth_parameters_duplicated');
+    expect(error.status).toBe(401);
+    expect(error.message).toContain('oauth_token');
+    expect(nonces.remembered).toHaveLength(0);
+  });
+
+  it('rejects oauth_ name in form body', async () => {
+    const request = signRequest({
+      method: 'POST',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'a=1&oauth_callback=oob',
+    });
+
+    const error = await rejectionOf(verifier.verify(request, NOW));
+
+    expect(error.code).toBe('auth.oauth_parameters_duplicated');
+    expect(error.message).toContain('form body');
+  });
+
+  it('leaves JSON body with oauth_ key alone', async () => {
+    const request = signRequest({
+      method: 'POST',
+      contentType: 'application/json',
+      body: 'oauth_token=in-json-body',
+    });
+
+    await expect(verifier.verify(request, NOW)).resolves.toBeDefined();
+  });
+});
+
 describe('OAuth1Verifier with RFC 5849 example', () => {
   it('accepts RFC example request', async () => {
     const appKey: AppKey = {

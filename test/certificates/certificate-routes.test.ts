@@ -285,6 +285,66 @@ describe('certificate routes', () => {
     });
   });
 
+  it('rejects a repeated id in a PUT batch', async () => {
+    const created = await uploadJson(uniqueName('repeat'), readFixture('rsa-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+
+    const response = await gateway.request('PUT', BASE, {
+      json: [
+        { id, name: 'repeat-first' },
+        {
+          id,
+          name: 'repeat-second',
+          p12: readFixture('ec-with-chain.p12').toString('base64'),
+          password: FIXTURE_PASSWORD,
+        },
+        { id: String(id), name: 'repeat-third' },
+      ],
+    });
+    const fetched = await gateway.request('GET', `${BASE}/${id}`);
+    const saved = response.body.successfulySavedCertificates;
+    const failed = response.body.failedSaveToVaultCertificates;
+
+    expect(response.status).toBe(200);
+    expect(saved.map((item: { name: string }) => item.name)).toEqual(['repeat-first']);
+    expect(failed.map((item: { name: string }) => item.name)).toEqual([
+      'repeat-second',
+      'repeat-third',
+    ]);
+    expect(failed.map((item: { code: string }) => item.code)).toEqual([
+      'certificate.id_repeated',
+      'certificate.id_repeated',
+    ]);
+    expect(failed[0].reason).toContain(`id ${id} appears more than once in this request`);
+    expect(fetched.body).toMatchObject({ name: 'repeat-first', keyType: 'RSA-2048' });
+    expect(fetched.body.fingerprintSha256).toBe(RSA_FINGERPRINT);
+  });
+
+  it('rejects a batch of one repeated id', async () => {
+    const created = await uploadJson(uniqueName('repeat-only'), readFixture('rsa-default.p12'));
+    const id = created.body.successfulySavedCertificates[0].id;
+    const originalName = created.body.successfulySavedCertificates[0].name;
+
+    const response = await expectRejected(
+      () =>
+        gateway.request('PUT', BASE, {
+          json: [
+            { id, name: '' },
+            { id, name: 'repeat-only-renamed' },
+          ],
+        }),
+      '[1].id',
+      'certificate.all_invalid',
+    );
+    const fetched = await gateway.request('GET', `${BASE}/${id}`);
+
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual([
+      '[0].name',
+      '[1].id',
+    ]);
+    expect(fetched.body.name).toBe(originalName);
+  });
+
   it('deletes, hides and frees the name', async () => {
     const created = await uploadJson('to-delete', readFixture('rsa-default.p12'));
     const id = created.body.successfulySavedCertificates[0].id;
@@ -440,6 +500,158 @@ describe('certificate routes', () => {
       ['p12 invalid base64', { name: 'x', p12: 'not base64!', password: 'x' }, '[0].p12'],
     ])('rejects %s', async (_case, item, field) => {
       await expectRejected(() => gateway.request('POST', BASE, { json: [item] }), field);
+    });
+
+    describe('field messages', () => {
+      const p12 = 'AAAA';
+      const createFields = '"name", "p12" and "password" (optional: "displayName")';
+
+      it.each([
+        [
+          'password as number',
+          { name: 'x', p12, password: 123 },
+          '[0].password',
+          'must be a string, not a number. Send the p12 password as text ("" for none).',
+        ],
+        [
+          'missing password',
+          { name: 'x', p12 },
+          '[0].password',
+          'is missing. Send the p12 password as text ("" for none).',
+        ],
+        [
+          'name as number',
+          { name: 5, p12, password: 'x' },
+          '[0].name',
+          'must be a string, not a number. Give the certificate a name.',
+        ],
+        [
+          'null name',
+          { name: null, p12, password: 'x' },
+          '[0].name',
+          'must be a string, not null. Give the certificate a name.',
+        ],
+        [
+          'displayName as array',
+          { name: 'x', displayName: ['a'], p12, password: 'x' },
+          '[0].displayName',
+          'must be a string, not an array. Send the display name as text, or leave it out to use the name.',
+        ],
+        [
+          'p12 as boolean',
+          { name: 'x', p12: true, password: 'x' },
+          '[0].p12',
+          'must be an array of byte values or a base64 string, not a boolean. Send the p12 file as an array of numbers 0..255 or as base64 text.',
+        ],
+        [
+          'p12 with a string element',
+          { name: 'x', p12: [48, '130'], password: 'x' },
+          '[0].p12',
+          'element 1 is not a byte. Send integers from 0 to 255 (signed Java bytes are not accepted).',
+        ],
+        ['item as array', [], '[0]', `must be a JSON object with ${createFields}, not an array.`],
+        [
+          'item as nested array',
+          [[]],
+          '[0]',
+          `must be a JSON object with ${createFields}, not an array.`,
+        ],
+        ['item as null', null, '[0]', `must be a JSON object with ${createFields}, not null.`],
+        [
+          'item as string',
+          'cert',
+          '[0]',
+          `must be a JSON object with ${createFields}, not a string.`,
+        ],
+      ])('explains %s', async (_case, item, field, message) => {
+        const response = await expectRejected(
+          () => gateway.request('POST', BASE, { json: [item] }),
+          field,
+        );
+        const error = response.body.errors.find(
+          (entry: { field: string }) => entry.field === field,
+        );
+
+        expect(error?.message).toBe(message);
+        expect(response.text).not.toContain('Invalid input');
+      });
+
+      it.each([
+        [
+          'id as boolean',
+          { id: true, name: 'x' },
+          '[0].id',
+          'must be a positive integer id, not a boolean. Send the id of the certificate to update.',
+        ],
+        [
+          'missing id',
+          { name: 'x' },
+          '[0].id',
+          'is missing. Send the id of the certificate to update.',
+        ],
+        [
+          'item as array',
+          [1],
+          '[0]',
+          'must be a JSON object with "id" and "name" (optional: "displayName", "p12" and "password"), not an array.',
+        ],
+      ])('explains update %s', async (_case, item, field, message) => {
+        const response = await expectRejected(
+          () => gateway.request('PUT', BASE, { json: [item] }),
+          field,
+        );
+        const error = response.body.errors.find(
+          (entry: { field: string }) => entry.field === field,
+        );
+
+        expect(error?.message).toBe(message);
+        expect(response.text).not.toContain('Invalid input');
+      });
+
+      it.each([
+        [
+          'POST',
+          'array',
+          [],
+          'certificate',
+          'must be a JSON object with "name" and "password" (optional: "displayName"), not an array.',
+        ],
+        [
+          'PUT',
+          'array',
+          [],
+          'certificate',
+          'must be a JSON object with "id", "name" and "password" (optional: "displayName"), not an array.',
+        ],
+        [
+          'POST',
+          'number password',
+          { name: 'x', password: 5 },
+          'certificate.password',
+          'must be a string, not a number. Send the p12 password as text ("" for none).',
+        ],
+        [
+          'PUT',
+          'string id',
+          { id: 'seven', name: 'x', password: 'x' },
+          'certificate.id',
+          'must be a positive integer id from 1 to 9007199254740991, written in decimal digits.',
+        ],
+      ])('explains multipart %s of %s', async (method, _case, certificate, field, message) => {
+        const response = await expectRejected(
+          () =>
+            gateway.request(method, `${BASE}/by-file`, {
+              body: certificateForm(readFixture('rsa-default.p12'), certificate),
+            }),
+          field,
+        );
+        const error = response.body.errors.find(
+          (entry: { field: string }) => entry.field === field,
+        );
+
+        expect(error?.message).toBe(message);
+        expect(response.text).not.toContain('Invalid input');
+      });
     });
 
     it('rejects a body that is not JSON', async () => {

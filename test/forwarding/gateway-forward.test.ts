@@ -3,7 +3,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { logger } from '../../shared/logger.js';
 import {
   callForward,
   createMapping,
@@ -11,14 +10,16 @@ import {
   fingerprintOf,
   type ForwardGateway,
   jsonOf,
+  type RawResponse,
   setEnvironment,
   startForwardGateway,
   uploadCertificate,
 } from '../support/forwarding.js';
 import type { TestGateway } from '../support/gateway.js';
 import { makeP12, type P12File, type P12Kind } from '../support/p12-files.js';
-import { createTestPki, type TestPki } from '../support/pki.js';
+import { createTestPki, issueCertificate, type TestPki } from '../support/pki.js';
 import { GZIP_SOURCE, startTlsServer, type TestServer } from '../support/tls-servers.js';
+import { captureLogs, type LogCapture } from '../support/log-lines.js';
 
 const ACCOUNT = 'acme';
 
@@ -355,50 +356,64 @@ describe('forward secret reads', () => {
 });
 
 describe('forward log line', () => {
-  const output: string[] = [];
+  let logs: LogCapture;
+  /** Serves a certificate from another root CA, so every TLS handshake with it fails. */
+  let untrustedServer: TestServer;
 
-  beforeAll(() => {
-    logger.setLogLevel('INFO');
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
+  beforeAll(async () => {
+    const otherRoot = issueCertificate({ commonName: 'Log Test Other Root', isCa: true });
+    const otherServer = issueCertificate({
+      commonName: 'localhost',
+      issuer: otherRoot,
+      serverAuth: true,
+      ipAddresses: ['127.0.0.1'],
     });
+    untrustedServer = await startTlsServer({
+      keyPem: otherServer.keyPem,
+      certPem: otherServer.certPem,
+    });
+    logs = captureLogs();
   });
 
-  afterAll(() => {
-    vi.restoreAllMocks();
-    logger.setLogLevel('SILENT');
+  afterAll(async () => {
+    logs.stop();
+    await untrustedServer.stop();
   });
 
-  function forwardLines(): Record<string, unknown>[] {
-    return output
-      .join('')
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((entry) => entry.message === 'Request forwarded');
+  /** Returns the forward lines and the gateway's own request line written by `send`. */
+  async function linesOf(send: () => Promise<RawResponse>) {
+    const before = logs.entries().length;
+    const response = await send();
+    const written = logs.entries().slice(before);
+    return {
+      response,
+      forwarded: written.filter((entry) => entry.message === 'Request forwarded'),
+      failed: written.filter((entry) => entry.message === 'Forward request failed'),
+      handled: written.filter((entry) => entry.message === 'Request handled'),
+    };
   }
 
   it('logs one line per forward', async () => {
     const override = 'Bearer override-credential-in-log-test';
     const body = Buffer.from('{"log":"body"}');
     const mappingId = await mapUrl(aliceId, 'IDP', `${mtlsServer.origin}/log-path-marker`);
-    const before = forwardLines().length;
 
-    const response = await callForward(gateway, ACCOUNT, {
-      method: 'POST',
-      headers: {
-        'lp-forward-url': `${mtlsServer.origin}/log-path-marker?secret-query=query-value`,
-        'lp-authorization-override': override,
-        'content-type': 'application/json',
-      },
-      body,
-    });
-    const lines = forwardLines().slice(before);
-    const line = lines[0] ?? {};
+    const { response, forwarded, failed, handled } = await linesOf(() =>
+      callForward(gateway, ACCOUNT, {
+        method: 'POST',
+        headers: {
+          'lp-forward-url': `${mtlsServer.origin}/log-path-marker?secret-query=query-value`,
+          'lp-authorization-override': override,
+          'content-type': 'application/json',
+        },
+        body,
+      }),
+    );
+    const line = forwarded[0] ?? {};
 
     expect(response.status).toBe(200);
-    expect(lines).toHaveLength(1);
+    expect(forwarded).toHaveLength(1);
+    expect(failed).toHaveLength(0);
     expect(line).toMatchObject({
       accountId: ACCOUNT,
       serviceId: 1,
@@ -411,22 +426,93 @@ describe('forward log line', () => {
       responseBytes: response.body.length,
     });
     expect(typeof line.durationMs).toBe('number');
+    expect(line.requestId).toBe(handled[0]?.requestId);
     expect(JSON.stringify(line)).not.toContain('log-path-marker');
     expect(JSON.stringify(line)).not.toContain('query-value');
     expect(JSON.stringify(line)).not.toContain(override);
-    expect(output.join('')).not.toContain(gateway.adminToken);
+    expect(logs.text()).not.toContain(gateway.adminToken);
   });
 
   it('logs plain TLS forward', async () => {
-    const before = forwardLines().length;
-
-    const response = await forwardTo(`${optionalServer.origin}/plain-log`);
-    const lines = forwardLines().slice(before);
+    const { response, forwarded } = await linesOf(() =>
+      forwardTo(`${optionalServer.origin}/plain-log`),
+    );
 
     expect(response.status).toBe(200);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ mtls: false, status: 200 });
-    expect(lines[0]?.mappingId).toBeUndefined();
-    expect(lines[0]?.certificateId).toBeUndefined();
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]).toMatchObject({ mtls: false, status: 200 });
+    expect(forwarded[0]?.mappingId).toBeUndefined();
+    expect(forwarded[0]?.certificateId).toBeUndefined();
+  });
+
+  it('logs one line per failed forward', async () => {
+    const override = 'Bearer override-credential-in-failure-log';
+    const body = Buffer.from('{"failed":"forward"}');
+    const url = `${untrustedServer.origin}/failed-path-marker`;
+    const mappingId = await mapUrl(aliceId, 'IDP', url);
+
+    const { response, forwarded, failed, handled } = await linesOf(() =>
+      callForward(gateway, ACCOUNT, {
+        method: 'PUT',
+        headers: {
+          'lp-forward-url': `${url}?failed-query=failed-value`,
+          'lp-authorization-override': override,
+          'content-type': 'application/json',
+        },
+        body,
+      }),
+    );
+    const line = failed[0] ?? {};
+
+    expect(response.status).toBe(502);
+    expect(failed).toHaveLength(1);
+    expect(forwarded).toHaveLength(0);
+    expect(line).toMatchObject({
+      level: 'WARN',
+      accountId: ACCOUNT,
+      serviceId: 1,
+      mappingId,
+      certificateId: aliceId,
+      targetOrigin: untrustedServer.origin,
+      mtls: true,
+      code: 'forward.tls_failed',
+      status: 502,
+      requestBytes: body.length,
+      responseBytes: 0,
+    });
+    expect(typeof line.durationMs).toBe('number');
+    expect(line.requestId).toBe(handled[0]?.requestId);
+    expect(JSON.stringify(line)).not.toContain('failed-path-marker');
+    expect(JSON.stringify(line)).not.toContain('failed-value');
+    expect(JSON.stringify(line)).not.toContain(override);
+  });
+
+  it('logs failure before sending', async () => {
+    const sharedUrl = `${untrustedServer.origin}/ambiguous-log`;
+    await mapUrl(aliceId, 'IDP', sharedUrl);
+    await mapUrl(bobId, 'WEBHOOKS', sharedUrl);
+
+    const { response, failed } = await linesOf(() => forwardTo(sharedUrl));
+
+    expect(response.status).toBe(409);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      code: 'forward.mapping_ambiguous',
+      status: 409,
+      targetOrigin: untrustedServer.origin,
+    });
+    expect(untrustedServer.requests).toEqual([]);
+  });
+
+  it('logs plain TLS failure', async () => {
+    const { response, failed } = await linesOf(() =>
+      forwardTo(`${untrustedServer.origin}/unmapped-failure`),
+    );
+
+    expect(response.status).toBe(502);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ mtls: false, code: 'forward.tls_failed' });
+    expect(failed[0]?.mappingId).toBeUndefined();
+    expect(failed[0]?.certificateId).toBeUndefined();
   });
 });

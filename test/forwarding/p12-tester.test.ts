@@ -15,8 +15,9 @@ import {
 import type { TestGateway } from '../support/gateway.js';
 import type { TestResponse } from '../support/http.js';
 import { makeP12, type P12File } from '../support/p12-files.js';
-import { createTestPki, type TestPki } from '../support/pki.js';
+import { createTestPki, issueCertificate, type TestPki } from '../support/pki.js';
 import { type EchoedRequest, startTlsServer, type TestServer } from '../support/tls-servers.js';
+import { captureLogs, type LogCapture } from '../support/log-lines.js';
 
 const ACCOUNT = 'acme';
 const TESTER = `/mtls/account/${ACCOUNT}/p12-test/multipart`;
@@ -201,5 +202,111 @@ describe('p12 tester', () => {
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual([]);
     expect(secretFolders).toEqual([]);
+  });
+});
+
+describe('p12 tester log line', () => {
+  let logs: LogCapture;
+  /** Serves a certificate from another root CA, so every TLS handshake with it fails. */
+  let untrustedServer: TestServer;
+
+  beforeAll(async () => {
+    const otherRoot = issueCertificate({ commonName: 'Tester Log Other Root', isCa: true });
+    const otherServer = issueCertificate({
+      commonName: 'localhost',
+      issuer: otherRoot,
+      serverAuth: true,
+      ipAddresses: ['127.0.0.1'],
+    });
+    untrustedServer = await startTlsServer({
+      keyPem: otherServer.keyPem,
+      certPem: otherServer.certPem,
+    });
+    logs = captureLogs();
+  });
+
+  afterAll(async () => {
+    logs.stop();
+    await untrustedServer.stop();
+  });
+
+  /** Returns the tester's forward lines and the gateway's own request line written by `send`. */
+  async function linesOf(send: () => Promise<TestResponse>) {
+    const before = logs.entries().length;
+    const response = await send();
+    const written = logs.entries().slice(before);
+    return {
+      response,
+      forwarded: written.filter((entry) => entry.message === 'Request forwarded'),
+      failed: written.filter((entry) => entry.message === 'Forward request failed'),
+      handled: written.filter((entry) => entry.message === 'Request handled'),
+    };
+  }
+
+  it('logs one line per forward', async () => {
+    const body = '{"tester":"log body"}';
+    const leaf = new X509Certificate(file.identity.certPem);
+
+    const { response, forwarded, failed, handled } = await linesOf(() =>
+      postTester(testerForm(file, file.password, body), {
+        'lp-forward-url': `${mtlsServer.origin}/tester-log-marker?tester-query=query-value`,
+        'lp-authorization-override': 'Bearer tester-log-override',
+      }),
+    );
+    const line = forwarded[0] ?? {};
+
+    expect(response.status).toBe(200);
+    expect(forwarded).toHaveLength(1);
+    expect(failed).toHaveLength(0);
+    expect(line).toMatchObject({
+      accountId: ACCOUNT,
+      fingerprintSha256: leaf.fingerprint256.replaceAll(':', '').toLowerCase(),
+      targetOrigin: mtlsServer.origin,
+      mtls: true,
+      status: 200,
+      requestBytes: Buffer.byteLength(body),
+      responseBytes: Buffer.byteLength(response.text),
+    });
+    expect(typeof line.durationMs).toBe('number');
+    expect(line.requestId).toBe(handled[0]?.requestId);
+    expect(JSON.stringify(line)).not.toContain('tester-log-marker');
+    expect(JSON.stringify(line)).not.toContain('query-value');
+    expect(JSON.stringify(line)).not.toContain('tester-log-override');
+  });
+
+  it('logs one line per failed forward', async () => {
+    const { response, forwarded, failed, handled } = await linesOf(() =>
+      postTester(testerForm(file, file.password, 'failure body'), {
+        'lp-forward-url': `${untrustedServer.origin}/tester-failed-marker`,
+      }),
+    );
+    const line = failed[0] ?? {};
+
+    expect(response.status).toBe(502);
+    expect(failed).toHaveLength(1);
+    expect(forwarded).toHaveLength(0);
+    expect(line).toMatchObject({
+      level: 'WARN',
+      accountId: ACCOUNT,
+      targetOrigin: untrustedServer.origin,
+      mtls: true,
+      code: 'forward.tls_failed',
+      status: 502,
+      requestBytes: Buffer.byteLength('failure body'),
+      responseBytes: 0,
+    });
+    expect(typeof line.durationMs).toBe('number');
+    expect(line.requestId).toBe(handled[0]?.requestId);
+    expect(JSON.stringify(line)).not.toContain('tester-failed-marker');
+  });
+
+  it('logs nothing without forward URL', async () => {
+    const { response, forwarded, failed } = await linesOf(() =>
+      postTester(testerForm(file, file.password)),
+    );
+
+    expect(response.status).toBe(200);
+    expect(forwarded).toHaveLength(0);
+    expect(failed).toHaveLength(0);
   });
 });

@@ -148,6 +148,53 @@ describe('check mapping', () => {
     expect(response.body.errors[0].message).toContain(`path account (${ACCOUNT})`);
   });
 
+  it.each([
+    [
+      'item as array',
+      '/mtls/mapping?v=2',
+      [[]],
+      '[0]',
+      'must be a JSON object with "serviceName", "accountId" and "url", not an array.',
+    ],
+    [
+      'account route item as array',
+      `/mtls/account/${ACCOUNT}/mapping?v=2`,
+      [['IDP']],
+      '[0]',
+      'must be a JSON object with "serviceName" and "url" (optional: "accountId"), not an array.',
+    ],
+    [
+      'account route item as null',
+      `/mtls/account/${ACCOUNT}/mapping?v=2`,
+      [null],
+      '[0]',
+      'must be a JSON object with "serviceName" and "url" (optional: "accountId"), not null.',
+    ],
+    [
+      'url as number',
+      '/mtls/mapping?v=2',
+      [{ serviceName: 'IDP', accountId: ACCOUNT, url: 5 }],
+      '[0].url',
+      'must be a string, not a number. Send the absolute https URL to check.',
+    ],
+    [
+      'missing serviceName',
+      '/mtls/mapping?v=2',
+      [{ accountId: ACCOUNT, url: 'https://idp.example.test/token' }],
+      '[0].serviceName',
+      'is missing. Use TEST_SERVICE, IDP or WEBHOOKS.',
+    ],
+  ])('explains %s', async (_case, path, body, field, message) => {
+    const response = await expectRejected(
+      () => gateway.request('POST', path, { json: body }),
+      field,
+      'mapping.check_invalid',
+    );
+
+    expect(response.body.errors[0].message).toBe(message);
+    expect(JSON.stringify(response.body)).not.toContain('Invalid input');
+  });
+
   it('rejects an account route item of v1', async () => {
     await expectRejected(
       () =>

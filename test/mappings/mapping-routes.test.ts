@@ -577,6 +577,172 @@ describe('mapping routes', () => {
     expect(created.serviceId).toBe('2');
   });
 
+  describe('update deleted', () => {
+    it('rejects deleted true on PUT', async () => {
+      const entity = await createOne();
+
+      const response = await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+            json: { ...entity, deleted: true },
+            headers: { 'if-match': String(entity.revision) },
+          }),
+        'deleted',
+        'mapping.invalid',
+      );
+      const fetched = await gateway.request('GET', `${BASE}/${entity.id}?v=3.0`);
+
+      expect(response.body.errors[0].message).toContain('Use DELETE to delete a mapping.');
+      expect(fetched.status).toBe(200);
+      expect(fetched.body.deleted).toBe(false);
+      expect(fetched.body.revision).toBe(entity.revision);
+    });
+
+    it('accepts deleted false on PUT', async () => {
+      const entity = await createOne();
+
+      const response = await gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+        json: { ...entity, deleted: false, enable: false },
+        headers: { 'if-match': String(entity.revision) },
+      });
+
+      expect(response.status).toBe(200);
+      expect(response.body.enable).toBe(false);
+    });
+  });
+
+  describe('field messages', () => {
+    const fields =
+      '"certificationId", "serviceId", "enable", "url", "siteId" and "name" (optional: "deleted", "id" and "revision")';
+
+    it.each([
+      [
+        'enable as string',
+        { enable: 'yes' },
+        '[0].enable',
+        'must be true or false, not a string. Send true to use the mapping or false to disable it.',
+      ],
+      [
+        'missing enable',
+        { enable: undefined },
+        '[0].enable',
+        'is missing. Send true to use the mapping or false to disable it.',
+      ],
+      [
+        'url as number',
+        { url: 5 },
+        '[0].url',
+        'must be a string, not a number. Send the absolute https URL of the target.',
+      ],
+      [
+        'serviceId as boolean',
+        { serviceId: true },
+        '[0].serviceId',
+        'must be a service name or digit, not a boolean. Use "0" (TEST_SERVICE), "1" (IDP) or "2" (WEBHOOKS).',
+      ],
+      [
+        'siteId as object',
+        { siteId: {} },
+        '[0].siteId',
+        'must be a string or number, not an object. Send the account id of the path.',
+      ],
+      [
+        'certificationId as boolean',
+        { certificationId: true },
+        '[0].certificationId',
+        'must be a positive integer id, not a boolean. Send the id of a certificate of this account.',
+      ],
+      [
+        'missing certificationId',
+        { certificationId: undefined },
+        '[0].certificationId',
+        'is missing. Send the id of a certificate of this account.',
+      ],
+      [
+        'name as array',
+        { name: ['a'] },
+        '[0].name',
+        'must be a string, not an array. Give the mapping a name.',
+      ],
+      [
+        'deleted as string',
+        { deleted: 'no' },
+        '[0].deleted',
+        'must be true or false, not a string. Send false or leave it out.',
+      ],
+      [
+        'id as boolean',
+        { id: true },
+        '[0].id',
+        'must be a number or string, not a boolean. Send the mapping id or leave it out.',
+      ],
+    ])('explains %s', async (_case, overrides, field, message) => {
+      const item = mapping({ url: 'https://messages.example.test/', ...overrides });
+
+      const response = await expectRejected(
+        () => gateway.request('POST', `${BASE}?v=3.0`, { json: [item] }),
+        field,
+        'mapping.invalid',
+      );
+      const error = response.body.errors.find((entry: { field: string }) => entry.field === field);
+
+      expect(error?.message).toBe(message);
+      expect(response.text).not.toContain('Invalid input');
+    });
+
+    it.each([
+      ['array', [[]], 'an array'],
+      ['nested array', [[[1]]], 'an array'],
+      ['null', [null], 'null'],
+    ])('explains item as %s', async (_case, body, type) => {
+      const response = await expectRejected(
+        () => gateway.request('POST', `${BASE}?v=3.0`, { json: body }),
+        '[0]',
+        'mapping.invalid',
+      );
+
+      expect(response.body.errors[0].message).toBe(
+        `must be a JSON object with ${fields}, not ${type}.`,
+      );
+      expect(response.text).not.toContain('Invalid input');
+    });
+
+    it('explains PUT body as array', async () => {
+      const entity = await createOne();
+
+      const response = await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+            json: [entity],
+            headers: { 'if-match': String(entity.revision) },
+          }),
+        'body',
+        'mapping.invalid',
+      );
+
+      expect(response.body.errors[0].message).toBe(
+        `must be a JSON object with ${fields}, not an array.`,
+      );
+      expect(response.text).not.toContain('Invalid input');
+    });
+
+    it('explains PUT enable as string', async () => {
+      const entity = await createOne();
+
+      const response = await expectRejected(
+        () =>
+          gateway.request('PUT', `${BASE}/${entity.id}?v=3.0`, {
+            json: { ...entity, enable: 'yes' },
+            headers: { 'if-match': String(entity.revision) },
+          }),
+        'enable',
+        'mapping.invalid',
+      );
+
+      expect(response.body.errors[0].message).toContain('must be true or false, not a string.');
+    });
+  });
+
   it('lets one of 20 concurrent creates win', async () => {
     const body = [mapping({ url: 'https://race.example.test/', name: 'race' })];
 
