@@ -8,6 +8,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { call, certificateForm, type RequestOptions, type TestResponse } from '../support/http.js';
 import { signOAuthRequest } from '../support/oauth-signer.js';
 import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
+import { certificateItem, mappingItem, uniqueName } from '../support/objects.js';
 
 const ACCOUNT = 'acme';
 const OTHER = 'globex';
@@ -19,12 +20,6 @@ const p12 = readFixture('rsa-default.p12');
 
 let gateway: TestGateway;
 let aliceToken: string;
-let nameCounter = 0;
-
-function uniqueName(prefix: string): string {
-  nameCounter += 1;
-  return `${prefix}-${nameCounter}`;
-}
 
 /** Sends a request as alice, who may write to ACCOUNT only. */
 function asAlice(
@@ -68,27 +63,15 @@ async function recorded(
 
 async function createCertificate(): Promise<number> {
   const response = await asAlice('POST', CERTIFICATES, {
-    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
+    json: [certificateItem()],
   });
   expect(response.status).toBe(201);
   return response.body.successfulySavedCertificates[0].id;
 }
 
-function mappingBody(certificateId: number) {
-  const name = uniqueName('mapping');
-  return {
-    certificationId: certificateId,
-    serviceId: '2',
-    enable: true,
-    url: `https://${name}.example.test/hook`,
-    siteId: ACCOUNT,
-    name,
-  };
-}
-
 async function createMapping(): Promise<{ id: number; revision: number; entity: object }> {
   const response = await asAlice('POST', `${MAPPINGS}?v=3.0`, {
-    json: [mappingBody(await createCertificate())],
+    json: [mappingItem(ACCOUNT, await createCertificate(), '2')],
   });
   expect(response.status).toBe(201);
   const [entity] = response.body;
@@ -177,7 +160,7 @@ const managementActions: ManagementAction[] = [
     perform: async () => {
       const certificateId = await createCertificate();
       const result = await recorded(() =>
-        asAlice('POST', `${MAPPINGS}?v=3.0`, { json: [mappingBody(certificateId)] }),
+        asAlice('POST', `${MAPPINGS}?v=3.0`, { json: [mappingItem(ACCOUNT, certificateId)] }),
       );
       return { ...result, objectId: result.response.body[0]?.id };
     },

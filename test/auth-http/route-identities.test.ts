@@ -10,6 +10,7 @@ import { certificateForm, type RequestOptions } from '../support/http.js';
 import { createTestPki } from '../support/pki.js';
 import { FIXTURE_PASSWORD, readFixture } from '../support/fixtures.js';
 import { startForwardTarget, type ForwardTarget } from './forward-target.js';
+import { certificateItem, mappingItem, uniqueName } from '../support/objects.js';
 
 const ACCOUNT = 'acme';
 const OTHER = 'globex';
@@ -35,39 +36,20 @@ interface IdentityCase {
 
 let gateway: TestGateway;
 let target: ForwardTarget;
-let uniqueCounter = 0;
-
-function uniqueName(prefix: string): string {
-  uniqueCounter += 1;
-  return `${prefix}-${uniqueCounter}`;
-}
 
 const p12 = readFixture('rsa-default.p12');
 
 async function createCertificate(): Promise<number> {
   const response = await gateway.request('POST', CERTIFICATES, {
-    json: [{ name: uniqueName('cert'), p12: p12.toString('base64'), password: FIXTURE_PASSWORD }],
+    json: [certificateItem()],
   });
   expect(response.status).toBe(201);
   return response.body.successfulySavedCertificates[0].id;
 }
 
-function mappingBody(certificateId: number) {
-  const name = uniqueName('mapping');
-  return {
-    certificationId: certificateId,
-    serviceId: '1',
-    enable: true,
-    url: `https://${name}.example.test/token`,
-    siteId: ACCOUNT,
-    name,
-    deleted: false,
-  };
-}
-
 async function createMapping(): Promise<{ id: number; revision: number; entity: object }> {
   const response = await gateway.request('POST', `${MAPPINGS}?v=3.0`, {
-    json: [mappingBody(await createCertificate())],
+    json: [mappingItem(ACCOUNT, await createCertificate(), '1')],
   });
   expect(response.status).toBe(201);
   return { id: response.body[0].id, revision: response.body[0].revision, entity: response.body[0] };
@@ -130,7 +112,7 @@ const builders: Record<string, RequestBuilder> = {
   }),
   'mappings-create': async () => ({
     path: `${MAPPINGS}?v=3.0`,
-    options: { json: [mappingBody(await createCertificate())] },
+    options: { json: [mappingItem(ACCOUNT, await createCertificate(), '1')] },
     expectedStatus: 201,
   }),
   'mappings-list': async () => ({ path: `${MAPPINGS}?v=3.0`, options: {}, expectedStatus: 200 }),

@@ -20,8 +20,13 @@ import {
 } from '../support/forwarding.js';
 import type { TestGateway } from '../support/gateway.js';
 import { makeP12, type P12File } from '../support/p12-files.js';
-import { createTestPki, issueCertificate, type TestPki } from '../support/pki.js';
-import { startSilentServer, startTlsServer, type TestServer } from '../support/tls-servers.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
+import {
+  startSilentServer,
+  startTlsServer,
+  startUntrustedServer,
+  type TestServer,
+} from '../support/tls-servers.js';
 
 const ACCOUNT = 'acme';
 
@@ -224,18 +229,7 @@ describe('forward target failures', () => {
   let silentServer: TestServer;
 
   beforeAll(async () => {
-    const otherRoot = issueCertificate({ commonName: 'Other Root CA', isCa: true });
-    const otherServer = issueCertificate({
-      commonName: 'localhost',
-      issuer: otherRoot,
-      serverAuth: true,
-      dnsNames: ['localhost'],
-      ipAddresses: ['127.0.0.1'],
-    });
-    untrustedServer = await startTlsServer({
-      keyPem: otherServer.keyPem,
-      certPem: otherServer.certPem,
-    });
+    untrustedServer = await startUntrustedServer();
     silentServer = await startSilentServer();
   });
 

@@ -17,9 +17,14 @@ import {
 } from '../support/forwarding.js';
 import type { TestGateway } from '../support/gateway.js';
 import { makeP12, type P12File, type P12Kind } from '../support/p12-files.js';
-import { createTestPki, issueCertificate, type TestPki } from '../support/pki.js';
-import { GZIP_SOURCE, startTlsServer, type TestServer } from '../support/tls-servers.js';
-import { captureLogs, type LogCapture } from '../support/log-lines.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
+import {
+  GZIP_SOURCE,
+  startTlsServer,
+  startUntrustedServer,
+  type TestServer,
+} from '../support/tls-servers.js';
+import { captureLogs, forwardLinesOf, type LogCapture } from '../support/log-lines.js';
 
 const ACCOUNT = 'acme';
 
@@ -361,17 +366,7 @@ describe('forward log line', () => {
   let untrustedServer: TestServer;
 
   beforeAll(async () => {
-    const otherRoot = issueCertificate({ commonName: 'Log Test Other Root', isCa: true });
-    const otherServer = issueCertificate({
-      commonName: 'localhost',
-      issuer: otherRoot,
-      serverAuth: true,
-      ipAddresses: ['127.0.0.1'],
-    });
-    untrustedServer = await startTlsServer({
-      keyPem: otherServer.keyPem,
-      certPem: otherServer.certPem,
-    });
+    untrustedServer = await startUntrustedServer();
     logs = captureLogs();
   });
 
@@ -380,18 +375,7 @@ describe('forward log line', () => {
     await untrustedServer.stop();
   });
 
-  /** Returns the forward lines and the gateway's own request line written by `send`. */
-  async function linesOf(send: () => Promise<RawResponse>) {
-    const before = logs.entries().length;
-    const response = await send();
-    const written = logs.entries().slice(before);
-    return {
-      response,
-      forwarded: written.filter((entry) => entry.message === 'Request forwarded'),
-      failed: written.filter((entry) => entry.message === 'Forward request failed'),
-      handled: written.filter((entry) => entry.message === 'Request handled'),
-    };
-  }
+  const linesOf = (send: () => Promise<RawResponse>) => forwardLinesOf(logs, send);
 
   it('logs one line per forward', async () => {
     const override = 'Bearer override-credential-in-log-test';

@@ -15,9 +15,14 @@ import {
 import type { TestGateway } from '../support/gateway.js';
 import type { TestResponse } from '../support/http.js';
 import { makeP12, type P12File } from '../support/p12-files.js';
-import { createTestPki, issueCertificate, type TestPki } from '../support/pki.js';
-import { type EchoedRequest, startTlsServer, type TestServer } from '../support/tls-servers.js';
-import { captureLogs, type LogCapture } from '../support/log-lines.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
+import {
+  type EchoedRequest,
+  startTlsServer,
+  startUntrustedServer,
+  type TestServer,
+} from '../support/tls-servers.js';
+import { captureLogs, forwardLinesOf, type LogCapture } from '../support/log-lines.js';
 
 const ACCOUNT = 'acme';
 const TESTER = `/mtls/account/${ACCOUNT}/p12-test/multipart`;
@@ -211,17 +216,7 @@ describe('p12 tester log line', () => {
   let untrustedServer: TestServer;
 
   beforeAll(async () => {
-    const otherRoot = issueCertificate({ commonName: 'Tester Log Other Root', isCa: true });
-    const otherServer = issueCertificate({
-      commonName: 'localhost',
-      issuer: otherRoot,
-      serverAuth: true,
-      ipAddresses: ['127.0.0.1'],
-    });
-    untrustedServer = await startTlsServer({
-      keyPem: otherServer.keyPem,
-      certPem: otherServer.certPem,
-    });
+    untrustedServer = await startUntrustedServer();
     logs = captureLogs();
   });
 
@@ -230,18 +225,7 @@ describe('p12 tester log line', () => {
     await untrustedServer.stop();
   });
 
-  /** Returns the tester's forward lines and the gateway's own request line written by `send`. */
-  async function linesOf(send: () => Promise<TestResponse>) {
-    const before = logs.entries().length;
-    const response = await send();
-    const written = logs.entries().slice(before);
-    return {
-      response,
-      forwarded: written.filter((entry) => entry.message === 'Request forwarded'),
-      failed: written.filter((entry) => entry.message === 'Forward request failed'),
-      handled: written.filter((entry) => entry.message === 'Request handled'),
-    };
-  }
+  const linesOf = (send: () => Promise<TestResponse>) => forwardLinesOf(logs, send);
 
   it('logs one line per forward', async () => {
     const body = '{"tester":"log body"}';

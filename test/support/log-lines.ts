@@ -45,3 +45,28 @@ export function captureLogs(): LogCapture {
     },
   };
 }
+
+/** The forward lines and the gateway's own request line that one request wrote. */
+export interface ForwardLines<Response> {
+  response: Response;
+  forwarded: Record<string, unknown>[];
+  failed: Record<string, unknown>[];
+  handled: Record<string, unknown>[];
+}
+
+/** Runs `send` and returns its response with the log lines written meanwhile, by message. */
+export async function forwardLinesOf<Response>(
+  logs: LogCapture,
+  send: () => Promise<Response>,
+): Promise<ForwardLines<Response>> {
+  const before = logs.entries().length;
+  const response = await send();
+  const written = logs.entries().slice(before);
+  const withMessage = (message: string) => written.filter((entry) => entry.message === message);
+  return {
+    response,
+    forwarded: withMessage('Request forwarded'),
+    failed: withMessage('Forward request failed'),
+    handled: withMessage('Request handled'),
+  };
+}

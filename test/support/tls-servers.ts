@@ -4,6 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
+import { issueCertificate } from './pki.js';
 
 /** What the echo route saw of one request. */
 export interface EchoedRequest {
@@ -210,4 +211,20 @@ class RunningServer implements TestServer {
     }
     await closed;
   }
+}
+
+/**
+ * Starts an HTTPS server on 127.0.0.1 whose certificate comes from a root CA of its own,
+ * which no test client trusts, so every TLS handshake with it fails verification.
+ */
+export async function startUntrustedServer(): Promise<TestServer> {
+  const otherRoot = issueCertificate({ commonName: 'Untrusted Test Root CA', isCa: true });
+  const otherServer = issueCertificate({
+    commonName: 'localhost',
+    issuer: otherRoot,
+    serverAuth: true,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
+  return startTlsServer({ keyPem: otherServer.keyPem, certPem: otherServer.certPem });
 }
