@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 
 import { loadConfig } from '../shared/config.js';
 import { getForwardClient } from '../shared/forwarding/runtime.js';
+import { prepareVerifiers } from '../shared/http/authentication.js';
 import { logger } from '../shared/logger.js';
 import {
   closeDependencies,
@@ -105,8 +106,9 @@ function describeListenError(error: unknown, { host, port }: ListenAddress): Err
 
 /**
  * Starts the gateway: checks the settings, builds the forwarding client (so a wrong CA file
- * or allow-list stops the start), opens the data folder and listens. Whatever was opened
- * before a failure is closed again, which releases the data folder lock.
+ * or allow-list stops the start), opens the data folder, builds the token verifiers (so an
+ * invalid JWT setting stops the start) and listens. Whatever was opened before a failure is
+ * closed again, which releases the data folder lock.
  */
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -114,6 +116,13 @@ async function start(): Promise<void> {
   getForwardClient();
 
   setDependencies(await openLocalDependencies(config.dataDir));
+  try {
+    await prepareVerifiers();
+  } catch (error) {
+    await closeDependencies();
+    throw error;
+  }
+
   let gateway: LocalGateway;
   try {
     gateway = await startLocalGateway({ ...address, rateLimitRps: config.rateLimitRps });

@@ -25,15 +25,20 @@ export interface GatewayConfig {
   rateLimitRps: number;
 }
 
-function readInteger(name: string, fallback: number): number {
+/**
+ * Reads an integer setting of at least `minimum`. Settings where 0 means off take 0 as the
+ * minimum; limits and time-outs take 1, because 0 would fail every request.
+ */
+function readInteger(name: string, fallback: number, minimum: 0 | 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') {
     return fallback;
   }
 
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`Invalid ${name}=${raw}: expected a non-negative integer.`);
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    const expected = minimum === 0 ? 'a non-negative integer' : 'an integer of at least 1';
+    throw new Error(`Invalid ${name}=${raw}: expected ${expected}.`);
   }
   return value;
 }
@@ -52,15 +57,15 @@ export function loadConfig(): GatewayConfig {
     dataDir: process.env.MTLS_DATA_DIR
       ? resolveUserPath(process.env.MTLS_DATA_DIR)
       : path.resolve('.data'),
-    maxP12Bytes: readInteger('MTLS_MAX_P12_BYTES', 1024 * 1024),
-    maxP12Iterations: readInteger('MTLS_MAX_P12_ITERATIONS', 200_000),
-    cacheTtlSeconds: readInteger('MTLS_CACHE_TTL_SECONDS', 300),
+    maxP12Bytes: readInteger('MTLS_MAX_P12_BYTES', 1024 * 1024, 1),
+    maxP12Iterations: readInteger('MTLS_MAX_P12_ITERATIONS', 200_000, 1),
+    cacheTtlSeconds: readInteger('MTLS_CACHE_TTL_SECONDS', 300, 0),
     forwardAllow: process.env.MTLS_FORWARD_ALLOW || undefined,
     forwardCaFile: process.env.MTLS_FORWARD_CA_FILE
       ? resolveUserPath(process.env.MTLS_FORWARD_CA_FILE)
       : undefined,
-    forwardConnectTimeoutMs: readInteger('MTLS_FORWARD_CONNECT_TIMEOUT_MS', 5_000),
-    forwardTimeoutMs: readInteger('MTLS_FORWARD_TIMEOUT_MS', 25_000),
-    rateLimitRps: readInteger('MTLS_RATE_LIMIT_RPS', 10),
+    forwardConnectTimeoutMs: readInteger('MTLS_FORWARD_CONNECT_TIMEOUT_MS', 5_000, 1),
+    forwardTimeoutMs: readInteger('MTLS_FORWARD_TIMEOUT_MS', 25_000, 1),
+    rateLimitRps: readInteger('MTLS_RATE_LIMIT_RPS', 10, 0),
   };
 }

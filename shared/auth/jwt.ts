@@ -59,6 +59,18 @@ const JWKS_TIMEOUT_MS = 5000;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Invalid JwtVerifier option, naming the option so that a caller can name its own setting. */
+export class JwtOptionError extends TypeError {
+  override readonly name = 'JwtOptionError';
+
+  constructor(
+    readonly option: keyof JwtVerifierOptions,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Marks a failure to obtain the JWKS, which is the gateway's problem, not the caller's. */
 class KeySetUnavailableError extends Error {
   override readonly name = 'KeySetUnavailableError';
@@ -180,12 +192,13 @@ function readIdentity(payload: JWTPayload): Identity {
 
 function checkAlgorithms(algorithms: string[]): string[] {
   if (algorithms.length === 0) {
-    throw new TypeError('algorithms must name at least one algorithm.');
+    throw new JwtOptionError('algorithms', 'algorithms must name at least one algorithm.');
   }
 
   const rejected = algorithms.filter((algorithm) => !ASYMMETRIC_ALGORITHMS.has(algorithm));
   if (rejected.length > 0) {
-    throw new TypeError(
+    throw new JwtOptionError(
+      'algorithms',
       `algorithms may only name asymmetric signature algorithms; remove ${rejected.join(', ')}.`,
     );
   }
@@ -219,10 +232,14 @@ function resolveKey(options: JwtVerifierOptions): {
 }
 
 function checkJwksUrl(jwksUrl: string): URL {
+  if (!URL.canParse(jwksUrl)) {
+    throw new JwtOptionError('jwksUrl', 'jwksUrl must be an absolute URL.');
+  }
+
   const url = new URL(jwksUrl);
   const isLoopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
   if (url.protocol !== 'https:' && !isLoopbackHttp) {
-    throw new TypeError('jwksUrl must use https, or http on a loopback host.');
+    throw new JwtOptionError('jwksUrl', 'jwksUrl must use https, or http on a loopback host.');
   }
   return url;
 }

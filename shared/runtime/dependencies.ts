@@ -18,9 +18,12 @@ export interface Dependencies {
   close(): Promise<void>;
 }
 
-/** File in the data folder that contains the pid of the process using the folder. */
+/** File in the data folder that contains the pid and start time of the process using it. */
 export const DATA_LOCK_FILE = 'gateway.lock';
 const MAX_LOCK_ATTEMPTS = 5;
+
+/** Absolute paths of the lock files that this process created and has not released. */
+const heldLocks = new Set<string>();
 
 let current: Promise<Dependencies> | undefined;
 
@@ -79,15 +82,19 @@ export async function openLocalDependencies(dataDir = loadConfig().dataDir): Pro
 }
 
 /**
- * Creates `<dataDir>/gateway.lock` containing this process's pid and returns the function
- * that removes it. A lock whose pid is no longer alive is stale and is replaced.
+ * Creates `<dataDir>/gateway.lock` containing this process's pid and start time, and returns
+ * the function that removes it. A lock is stale, and is replaced, when its process exited,
+ * when its pid now belongs to a process with another start time (a reused pid), or when it
+ * contains this process's pid although this process has not taken it.
  */
 async function lockDataFolder(dataDir: string): Promise<() => Promise<void>> {
-  const lockFile = path.join(dataDir, DATA_LOCK_FILE);
-  const content = `${process.pid}\n`;
+  const lockFile = path.join(path.resolve(dataDir), DATA_LOCK_FILE);
+  const startTime = await readProcessStartTime(process.pid);
+  const content = startTime === undefined ? `${process.pid}\n` : `${process.pid}\n${startTime}\n`;
 
   for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt += 1) {
     if (await createExclusive(lockFile, content)) {
+      heldLocks.add(lockFile);
       return () => releaseDataFolder(lockFile, content);
     }
 
@@ -95,19 +102,72 @@ async function lockDataFolder(dataDir: string): Promise<() => Promise<void>> {
     if (holder === undefined) {
       continue;
     }
-    if (isProcessAlive(holder.pid)) {
+    const staleReason = await findStaleReason(lockFile, holder);
+    if (staleReason === undefined) {
       throw new Error(
         `Data folder ${dataDir} is in use by process ${holder.pid} (lock file ${lockFile}). ` +
           'Stop that gateway, or set MTLS_DATA_DIR to another folder.',
       );
     }
     await removeStaleLock(lockFile, holder.content);
-    logger.warn('Replaced a stale data folder lock', { dataDir, stalePid: holder.pid });
+    logger.warn('Replaced a stale data folder lock', {
+      dataDir,
+      stalePid: holder.pid,
+      reason: staleReason,
+    });
   }
 
   throw new Error(
     `Failed to lock data folder ${dataDir} after ${MAX_LOCK_ATTEMPTS} attempts, because other processes kept taking ${lockFile}.`,
   );
+}
+
+/**
+ * Returns why the lock of `holder` is stale, or undefined while its process still uses the
+ * folder. A lock without a start time (written before start times were recorded, or where
+ * /proc is missing) is judged by the pid's liveness alone.
+ */
+async function findStaleReason(lockFile: string, holder: LockHolder): Promise<string | undefined> {
+  if (holder.pid === process.pid) {
+    // The lock is this process's own while an earlier open of the folder is not closed. Otherwise
+    // an earlier process with the same pid left it, as happens when a container restarts.
+    return heldLocks.has(lockFile) ? undefined : 'own pid';
+  }
+
+  if (!isProcessAlive(holder.pid)) {
+    return 'process exited';
+  }
+
+  if (holder.startTime === undefined) {
+    return undefined;
+  }
+  const currentStartTime = await readProcessStartTime(holder.pid);
+  if (currentStartTime !== undefined && currentStartTime !== holder.startTime) {
+    return 'pid reused';
+  }
+  return undefined;
+}
+
+/**
+ * Reads the start time of a process in clock ticks after boot, field 22 of
+ * `/proc/<pid>/stat` on Linux. Returns undefined where /proc is missing or the process is gone.
+ */
+async function readProcessStartTime(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+
+  // Field 2 is the command name in parentheses, which may itself contain spaces and ')'. The
+  // fields after the last ')' start at field 3, so field 22 is the 20th of them.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 1)
+    .trim()
+    .split(/\s+/);
+  const startTime = fields[19];
+  return startTime !== undefined && /^\d+$/.test(startTime) ? startTime : undefined;
 }
 
 /**
@@ -131,10 +191,19 @@ async function createExclusive(file: string, content: string): Promise<boolean> 
   }
 }
 
-/** Reads the pid in a lock file, or returns undefined when the file is gone. */
-async function readLockHolder(
-  lockFile: string,
-): Promise<{ pid: number; content: string } | undefined> {
+interface LockHolder {
+  pid: number;
+  /** Start time of the process in clock ticks after boot, when the lock records one. */
+  startTime: string | undefined;
+  /** The whole lock file, compared again before the file is removed. */
+  content: string;
+}
+
+/**
+ * Reads the pid and the optional start time in a lock file, or returns undefined when the
+ * file is gone. The file contains the pid on the first line and the start time on the second.
+ */
+async function readLockHolder(lockFile: string): Promise<LockHolder | undefined> {
   let content: string;
   try {
     content = await readFile(lockFile, 'utf8');
@@ -147,13 +216,14 @@ async function readLockHolder(
 
   // Only a positive pid is safe to probe, because process.kill() signals a process group for 0
   // and negative pids.
-  const pid = /^\d+$/.test(content.trim()) ? Number(content.trim()) : 0;
+  const match = /^(\d+)(?:\n(\d+))?$/.exec(content.trim());
+  const pid = match ? Number(match[1]) : 0;
   if (!Number.isSafeInteger(pid) || pid < 1) {
     throw new Error(
       `Lock file ${lockFile} does not contain a process id. Remove it if no gateway uses that folder.`,
     );
   }
-  return { pid, content };
+  return { pid, startTime: match?.[2], content };
 }
 
 function isProcessAlive(pid: number): boolean {
@@ -199,6 +269,7 @@ async function removeStaleLock(lockFile: string, staleContent: string): Promise<
 
 /** Removes the lock file if it still contains this process's pid. */
 async function releaseDataFolder(lockFile: string, content: string): Promise<void> {
+  heldLocks.delete(lockFile);
   try {
     if ((await readFile(lockFile, 'utf8')) !== content) {
       return;

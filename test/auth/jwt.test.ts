@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 
-import { JwtVerifier, type JwtVerifierOptions } from '../../shared/auth/jwt.js';
+import { JwtOptionError, JwtVerifier, type JwtVerifierOptions } from '../../shared/auth/jwt.js';
 import { rejectionOf } from '../support/errors.js';
 
 const ISSUER = 'https://issuer.test';
@@ -336,5 +336,27 @@ describe('JwtVerifier options', () => {
     expect(() => new JwtVerifier({ issuer: ISSUER, audience: AUDIENCE, ...options })).toThrow(
       TypeError,
     );
+  });
+
+  it.each<[keyof JwtVerifierOptions, Partial<JwtVerifierOptions>]>([
+    ['algorithms', { ...key, algorithms: ['none'] }],
+    ['jwksUrl', { jwksUrl: 'notaurl' }],
+    ['jwksUrl', { jwksUrl: 'http://keys.test/jwks' }],
+  ])('names rejected option %s', (option, options) => {
+    let error: unknown;
+    try {
+      new JwtVerifier({ issuer: ISSUER, audience: AUDIENCE, ...options });
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(JwtOptionError);
+    expect((error as JwtOptionError).option).toBe(option);
+  });
+
+  it('rejects relative JWKS URL', () => {
+    expect(
+      () => new JwtVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: 'notaurl' }),
+    ).toThrow('jwksUrl must be an absolute URL.');
   });
 });

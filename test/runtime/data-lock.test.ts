@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,30 @@ function lockFile(): string {
   return path.join(dataDir, DATA_LOCK_FILE);
 }
 
+/** Reads field 22 of /proc/<pid>/stat, the process start time in clock ticks after boot. */
+async function startTimeOf(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return afterName[22 - 3]!;
+}
+
+/** Starts a Node process that waits for stdin to close, and returns it once it runs. */
+async function startSleeper(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', 'process.stdin.resume()'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  await once(child, 'spawn');
+  return child;
+}
+
+async function stopSleeper(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.stdin!.end();
+  await exited;
+}
+
+const hasProc = existsSync('/proc/self/stat');
+
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'mtls-data-lock-'));
   opened = [];
@@ -60,7 +85,16 @@ describe('data folder lock', () => {
   it('writes the pid while open', async () => {
     await open();
 
-    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    const lines = (await readFile(lockFile(), 'utf8')).split('\n');
+    expect(lines[0]).toBe(`${process.pid}`);
+  });
+
+  it.runIf(hasProc)('writes the start time while open', async () => {
+    await open();
+
+    const lines = (await readFile(lockFile(), 'utf8')).split('\n');
+    expect(lines[1]).toBe(await startTimeOf(process.pid));
+    expect(lines).toHaveLength(3);
   });
 
   it('rejects second open naming pid', async () => {
@@ -109,7 +143,45 @@ describe('data folder lock', () => {
 
     await open();
 
-    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    expect((await readFile(lockFile(), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+  });
+
+  it('replaces lock of own pid', async () => {
+    await writeFile(lockFile(), `${process.pid}\n`);
+
+    await open();
+
+    expect((await readFile(lockFile(), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+  });
+
+  it.runIf(hasProc)('replaces lock of reused pid', async () => {
+    const sleeper = await startSleeper();
+    try {
+      const wrongStartTime = `${Number(await startTimeOf(sleeper.pid!)) + 1}`;
+      await writeFile(lockFile(), `${sleeper.pid}\n${wrongStartTime}\n`);
+
+      await open();
+    } finally {
+      await stopSleeper(sleeper);
+    }
+
+    expect((await readFile(lockFile(), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+  });
+
+  it.runIf(hasProc)('rejects lock with matching start time', async () => {
+    const sleeper = await startSleeper();
+    const content = `${sleeper.pid}\n${await startTimeOf(sleeper.pid!)}\n`;
+    await writeFile(lockFile(), content);
+
+    let message: string;
+    try {
+      message = await failureOf(openLocalDependencies(dataDir));
+    } finally {
+      await stopSleeper(sleeper);
+    }
+
+    expect(message).toContain(`is in use by process ${sleeper.pid}`);
+    expect(await readFile(lockFile(), 'utf8')).toBe(content);
   });
 
   it('rejects lock without pid', async () => {

@@ -225,6 +225,14 @@ describe('npm start settings', () => {
       'Invalid MTLS_CACHE_TTL_SECONDS=abc',
     ],
     ['short secret key', { MTLS_LOCAL_SECRET_KEY: 'short' }, 'Invalid MTLS_LOCAL_SECRET_KEY'],
+    [
+      'zero forward time-out',
+      { MTLS_FORWARD_TIMEOUT_MS: '0' },
+      'Invalid MTLS_FORWARD_TIMEOUT_MS=0: expected an integer of at least 1',
+    ],
+    ['none JWT algorithm', { MTLS_JWT_ALGORITHMS: 'none' }, 'Invalid MTLS_JWT_ALGORITHMS=none'],
+    ['HS256 JWT algorithm', { MTLS_JWT_ALGORITHMS: 'HS256' }, 'Invalid MTLS_JWT_ALGORITHMS=HS256'],
+    ['invalid JWKS URL', { MTLS_JWKS_URL: 'notaurl' }, 'Invalid MTLS_JWKS_URL=notaurl'],
   ])('stops on %s', async (_case, environment, message) => {
     const output = await runStart({ MTLS_DATA_DIR: unusedDataDir, ...environment });
     const lines = stderrLines(output);
@@ -233,6 +241,7 @@ describe('npm start settings', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^mtls-gateway did not start: /);
     expect(lines[0]).toContain(message);
+    expect(await readdir(unusedDataDir).catch(() => [])).not.toContain(DATA_LOCK_FILE);
   });
 
   it('stops on a busy port', async () => {
