@@ -5,7 +5,9 @@ import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
 import { parseWith, requireItemArray } from '../http/validation.js';
+import { MappingRepository } from '../mappings/repository.js';
 import { getCertificateService, getMappingService } from '../runtime/services.js';
+import type { SqlExecutor } from '../store/executor.js';
 import { indexFirstIds, repeatedIdError, saveEach } from './batch.js';
 import { type CertificateEntity, toCertificateEntity } from './entity.js';
 import {
@@ -48,6 +50,12 @@ function audited<Item>(
       throw error;
     }
   };
+}
+
+/** Builds the reader of the enabled mappings that use a certificate, for an update's check. */
+function enabledMappingsOf(accountId: string, certificateId: number) {
+  return (sql: SqlExecutor) =>
+    new MappingRepository(sql).listEnabledByCertificate(accountId, certificateId);
 }
 
 function nameOf(item: unknown, index: number): string {
@@ -101,19 +109,23 @@ export async function updateCertificates(request: ApiRequest): Promise<ApiRespon
         throw repeatedIdError(id, firstIndex, `[${index}].id`);
       }
 
-      const record = await service.update(accountId, {
-        id,
-        name: input.name,
-        displayName: input.displayName,
-        p12: input.p12 === undefined ? undefined : decodeP12(input.p12, `[${index}].p12`),
-        password: input.password,
-        fields: {
-          id: `[${index}].id`,
-          name: `[${index}].name`,
-          file: `[${index}].p12`,
-          password: `[${index}].password`,
+      const record = await service.update(
+        accountId,
+        {
+          id,
+          name: input.name,
+          displayName: input.displayName,
+          p12: input.p12 === undefined ? undefined : decodeP12(input.p12, `[${index}].p12`),
+          password: input.password,
+          fields: {
+            id: `[${index}].id`,
+            name: `[${index}].name`,
+            file: `[${index}].p12`,
+            password: `[${index}].password`,
+          },
         },
-      });
+        enabledMappingsOf(accountId, id),
+      );
       return toCertificateEntity(record, now);
     }),
   );
@@ -192,14 +204,19 @@ export async function updateCertificateFromFile(request: ApiRequest): Promise<Ap
   );
   const service = await getCertificateService();
 
-  const record = await service.update(accountId, {
-    id: parseCertificateId(input.id, 'certificate.id'),
-    name: input.name,
-    displayName: input.displayName,
-    p12: upload.file,
-    password: input.password,
-    fields: { ...FILE_FIELDS, id: 'certificate.id' },
-  });
+  const id = parseCertificateId(input.id, 'certificate.id');
+  const record = await service.update(
+    accountId,
+    {
+      id,
+      name: input.name,
+      displayName: input.displayName,
+      p12: upload.file,
+      password: input.password,
+      fields: { ...FILE_FIELDS, id: 'certificate.id' },
+    },
+    enabledMappingsOf(accountId, id),
+  );
   request.recordAudit({ objectId: record.id, outcome: 'success' });
   return json(200, {
     successfulySavedCertificates: [toCertificateEntity(record, new Date())],

@@ -27,6 +27,13 @@ export interface CertificateChange {
   fields: P12FieldNames & { name: string; id: string };
 }
 
+/** An enabled mapping that uses a certificate, as listed in the 409 of an update it blocks. */
+export interface MappingUse {
+  id: number;
+  name: string;
+  url: string;
+}
+
 /** The secret-store form of a certificate: never the p12 or its password. */
 export interface StoredMaterial {
   privateKeyPem: string;
@@ -91,8 +98,17 @@ export class CertificateService {
     }
   }
 
-  /** Renames a certificate and, when a p12 is given, stores it as a new secret version. */
-  async update(accountId: string, change: CertificateChange): Promise<CertificateRecord> {
+  /**
+   * Renames a certificate and, when a p12 is given, stores it as a new secret version. A new
+   * leaf that is not yet valid is rejected while enabled mappings use the certificate, because
+   * their forwards would fail until its notBefore. `listEnabledMappings` reads those mappings
+   * through the executor it is given.
+   */
+  async update(
+    accountId: string,
+    change: CertificateChange,
+    listEnabledMappings?: (sql: SqlExecutor) => Promise<MappingUse[]>,
+  ): Promise<CertificateRecord> {
     const existing = await this.repository.find(accountId, change.id);
     if (!existing) {
       throw certificateNotFound(change.id);
@@ -122,17 +138,31 @@ export class CertificateService {
       this.options.config,
       this.now(),
     );
+    const assertUsable = async (sql: SqlExecutor): Promise<void> => {
+      if (parsed.details.notBefore.getTime() <= this.now().getTime() || !listEnabledMappings) {
+        return;
+      }
+      const users = await listEnabledMappings(sql);
+      if (users.length > 0) {
+        throw notYetValidInUse(change.id, parsed.details.notBefore, users, change.fields.file);
+      }
+    };
+
+    // The check runs before the secret write, so a rejected update stores nothing, and again in
+    // the transaction, because a mapping may have been enabled in between.
+    await assertUsable(this.options.sql);
     const { version } = await this.putSecret(existing.secretPath, parsed.material, accountId);
 
     try {
-      const updated = await this.options.sql.transaction((tx) =>
-        this.repository.withExecutor(tx).update(accountId, change.id, {
+      const updated = await this.options.sql.transaction(async (tx) => {
+        await assertUsable(tx);
+        return this.repository.withExecutor(tx).update(accountId, change.id, {
           name: change.name,
           displayName,
           secretVersion: version,
           details: parsed.details,
-        }),
-      );
+        });
+      });
       if (!updated) {
         throw certificateNotFound(change.id);
       }
@@ -338,6 +368,32 @@ function duplicateName(name: string, existingId: number | undefined, field: stri
     {
       errors: [{ field, message: `is already used by ${existing}.` }],
       ...(existingId === undefined ? {} : { existingCertificateId: existingId }),
+    },
+  );
+}
+
+function notYetValidInUse(
+  certificateId: number,
+  notBefore: Date,
+  users: MappingUse[],
+  field: string,
+): GatewayError {
+  const ids = users.map((mapping) => mapping.id).join(', ');
+  const message = `contains a leaf certificate that is not valid before ${notBefore.toISOString()} (notBefore). Enabled mappings ${ids} use certificate ${certificateId}, so their forwards would fail until then.`;
+  return new GatewayError(
+    'certificate.in_use',
+    409,
+    `${field}: ${message} Nothing was changed. Upload this p12 after its notBefore, or disable those mappings first.`,
+    {
+      errors: [{ field, message }],
+      extensions: {
+        notBefore: notBefore.toISOString(),
+        mappings: users.map((mapping) => ({
+          id: mapping.id,
+          name: mapping.name,
+          url: mapping.url,
+        })),
+      },
     },
   );
 }

@@ -87,7 +87,12 @@ export function createHandler(routeId: string, work: RouteWork) {
       if (accountId !== undefined) {
         validateAccountId(accountId);
       }
-      authorize(identity, route.permission, accountId);
+      try {
+        authorize(identity, route.permission, accountId);
+      } catch (error) {
+        logDenial(event, route, identity, accountId, error);
+        throw error;
+      }
 
       const request = new ApiRequest(event, route, identity);
       try {
@@ -102,6 +107,33 @@ export function createHandler(routeId: string, work: RouteWork) {
         throw error;
       }
     });
+}
+
+/**
+ * Logs a 403 with the caller and what it lacked, because the problem response and the
+ * request line name neither. The identity contains no credentials.
+ */
+function logDenial(
+  event: ApiEvent,
+  route: RouteDefinition,
+  identity: Identity,
+  accountId: string | undefined,
+  error: unknown,
+): void {
+  if (!(error instanceof GatewayError) || error.status !== 403) {
+    return;
+  }
+
+  const permissionMissing = !identity.permissions.includes(route.permission);
+  logger.warn('Request denied', {
+    requestId: event.requestContext?.requestId,
+    route: route.id,
+    code: error.code,
+    principal: identity.principal,
+    authType: identity.authType,
+    accountId,
+    missingPermission: permissionMissing ? route.permission : undefined,
+  });
 }
 
 /**
