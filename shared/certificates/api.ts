@@ -4,7 +4,7 @@ import { parseMultipart } from '../http/multipart.js';
 import type { ApiRequest } from '../http/request.js';
 import { json } from '../http/response.js';
 import type { ApiResponse } from '../http/types.js';
-import { parseWith, requireItemArray } from '../http/validation.js';
+import { parseWith, requireItemArray, toPositiveId } from '../http/validation.js';
 import { MappingRepository } from '../mappings/repository.js';
 import { getCertificateService, getMappingService } from '../runtime/services.js';
 import type { SqlExecutor } from '../store/executor.js';
@@ -46,7 +46,9 @@ function audited<Item>(
       return entity;
     } catch (error) {
       const code = error instanceof GatewayError ? error.code : 'internal';
-      request.recordAudit({ outcome: 'failure', detail: `${code} (item ${index})` });
+      // An update item names its certificate, so its failure is recorded against that id.
+      const objectId = toPositiveId((item as { id?: unknown } | null)?.id);
+      request.recordAudit({ objectId, outcome: 'failure', detail: `${code} (item ${index})` });
       throw error;
     }
   };

@@ -277,6 +277,24 @@ describe('audit of failures', () => {
     ]);
   });
 
+  it('records the id of a failed update', async () => {
+    const id = await createCertificate();
+
+    const { response, events } = await recorded(() =>
+      asAlice('PUT', CERTIFICATES, {
+        json: [{ id, name: uniqueName('bad'), p12: p12.toString('base64') }],
+      }),
+    );
+
+    expect(response.status).toBe(400);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      action: 'certificate.update',
+      objectId: id,
+      outcome: 'failure',
+    });
+  });
+
   it('records failed mapping delete', async () => {
     const missingId = 4_294_967_296 + 999_999;
 
