@@ -27,7 +27,7 @@ const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  * table, and Aurora PostgreSQL Serverless v2 reached through the RDS Data API.
  *
  * NOTE: the RDS Data API and Vault adapters are not written yet, so the deployed functions
- * cannot reach their stores; `npm start` runs the same handlers locally.
+ * cannot reach their stores. `npm start` runs the same handlers locally.
  */
 export class MtlsGatewayStack extends Stack {
   readonly api: apigateway.RestApi;

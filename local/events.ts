@@ -108,7 +108,7 @@ function localIdentity(
   };
 }
 
-/** A Lambda context for one local invocation, with API Gateway's 29 s integration limit. */
+/** Builds a Lambda context for one local invocation, with API Gateway's 29 s limit. */
 export function toLambdaContext(route: RouteDefinition, requestId: string): Context {
   const deadline = Date.now() + 29_000;
   return {

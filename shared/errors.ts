@@ -17,8 +17,8 @@ export interface GatewayErrorOptions {
 
 /**
  * Base error of the gateway. `code` is stable (`certificate.password_invalid`) and becomes
- * the problem `type`; `message` is the problem `detail` and is shown to the client, so it
- * must never contain a secret.
+ * the problem `type`. `message` is the problem `detail`, which the client sees, so it must
+ * never contain a secret.
  */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';

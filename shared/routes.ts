@@ -2,7 +2,7 @@ import type { Permission } from './auth/identity.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** What a route reads from the request body. */
+/** Kind of request body that a route reads. */
 export type BodyKind = 'none' | 'json' | 'multipart' | 'any';
 
 export interface RouteDefinition {

@@ -101,12 +101,12 @@ function openKey(bag: KeyBag, password: PasswordForms): KeyObject {
  * Builds a key from PrivateKeyInfo DER (PKCS#8). When node:crypto rejects DER that is a valid
  * PrivateKeyInfo, the key algorithm is the problem, and the error names its OID.
  */
-function readPrivateKey(der: Buffer, what: string): KeyObject {
+function readPrivateKey(der: Buffer, label: string): KeyObject {
   try {
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   } catch {
-    const [, algorithm] = readChildren(parseDer(der, what), what);
-    const oid = readOid(readChildren(algorithm, `${what} algorithm`)[0], `${what} algorithm`);
+    const [, algorithm] = readChildren(parseDer(der, label), label);
+    const oid = readOid(readChildren(algorithm, `${label} algorithm`)[0], `${label} algorithm`);
     throw unsupportedAlgorithm(oid, algorithmName(oid), 'the private key');
   }
 }

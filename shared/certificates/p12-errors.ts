@@ -1,4 +1,4 @@
-/** Which upload field a p12 failure is about; the caller maps it to its own field name. */
+/** Upload field that a p12 failure concerns. The caller maps it to its own field name. */
 export type P12Field = 'file' | 'password';
 
 /**
@@ -55,7 +55,7 @@ export function passwordInvalid(): P12Failure {
   );
 }
 
-/** `part` says which part of the file uses the count, such as "the MAC". */
+/** `part` names the part of the file that uses the count, such as "the MAC". */
 export function iterationsTooHigh(
   part: string,
   iterations: number,
@@ -108,7 +108,7 @@ export function certificateMissing(): P12Failure {
   );
 }
 
-/** `use` says what the algorithm is for in the file, such as "encryption" or "the MAC". */
+/** `use` names the algorithm's purpose in the file, such as "encryption" or "the MAC". */
 export function unsupportedAlgorithm(
   oid: string,
   name: string | undefined,

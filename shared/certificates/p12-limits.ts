@@ -4,8 +4,8 @@ import type { Pfx, SafeBag } from './p12-structure.js';
 /**
  * How many times `maxIterations` all derivations of one file may use together. A file with
  * the maximum count on its MAC, its certificates and its key fits, with room for one more
- * encrypted part or a second MAC attempt (an empty or non-ASCII password is tried in two
- * encodings); a file made of many encrypted parts does not.
+ * encrypted part or a second MAC attempt, because an empty or non-ASCII password is tried in
+ * two encodings. A file made of many encrypted parts does not fit.
  */
 const TOTAL_ITERATION_FACTOR = 4;
 

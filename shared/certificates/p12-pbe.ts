@@ -26,7 +26,7 @@ import {
 import { unsupportedAlgorithm } from './p12-errors.js';
 import { derivePkcs12Key, KDF_PURPOSE, type PasswordForms } from './p12-kdf.js';
 
-/** How one encrypted part of a p12 was encrypted, read before any key is derived. */
+/** Encryption scheme of one encrypted part of a p12, read before any key is derived. */
 export type PbeScheme =
   | {
       kind: 'pbes2';
@@ -46,85 +46,85 @@ export class DecryptionError extends Error {
 const SHA1 = MAC_DIGESTS['1.3.14.3.2.26']!;
 
 /** Reads the AlgorithmIdentifier of an encrypted part; an unknown algorithm is a P12Failure. */
-export function readPbeScheme(algorithm: Asn1 | undefined, what: string): PbeScheme {
-  const [oidNode, params] = readChildren(algorithm, `${what} algorithm`);
-  const oid = readOid(oidNode, `${what} algorithm`);
+export function readPbeScheme(algorithm: Asn1 | undefined, label: string): PbeScheme {
+  const [oidNode, params] = readChildren(algorithm, `${label} algorithm`);
+  const oid = readOid(oidNode, `${label} algorithm`);
 
   if (oid === OID.pbes2) {
-    return readPbes2(params, what);
+    return readPbes2(params, label);
   }
   const pkcs12Cipher = PKCS12_PBE_CIPHERS[oid];
   if (pkcs12Cipher === undefined) {
-    throw unsupportedAlgorithm(oid, algorithmName(oid), `the encryption of ${what}`);
+    throw unsupportedAlgorithm(oid, algorithmName(oid), `the encryption of ${label}`);
   }
 
-  const [salt, iterations] = readChildren(params, `${what} PBE parameters`);
+  const [salt, iterations] = readChildren(params, `${label} PBE parameters`);
   return {
     kind: 'pkcs12',
     cipher: pkcs12Cipher,
-    salt: readOctets(salt, `${what} salt`),
-    iterations: readIterations(iterations, what),
+    salt: readOctets(salt, `${label} salt`),
+    iterations: readIterations(iterations, label),
   };
 }
 
 /** PBES2-params (RFC 8018 appendix A.4) with PBKDF2-params (appendix A.2). */
-function readPbes2(params: Asn1 | undefined, what: string): PbeScheme {
-  const [kdf, scheme] = readChildren(params, `${what} PBES2 parameters`);
-  const [kdfOid, kdfParams] = readChildren(kdf, `${what} key derivation`);
-  const kdfAlgorithm = readOid(kdfOid, `${what} key derivation`);
+function readPbes2(params: Asn1 | undefined, label: string): PbeScheme {
+  const [kdf, scheme] = readChildren(params, `${label} PBES2 parameters`);
+  const [kdfOid, kdfParams] = readChildren(kdf, `${label} key derivation`);
+  const kdfAlgorithm = readOid(kdfOid, `${label} key derivation`);
   if (kdfAlgorithm !== OID.pbkdf2) {
     throw unsupportedAlgorithm(
       kdfAlgorithm,
       algorithmName(kdfAlgorithm),
-      `the key derivation of ${what}`,
+      `the key derivation of ${label}`,
     );
   }
 
-  const [salt, iterations, ...optional] = readChildren(kdfParams, `${what} PBKDF2 parameters`);
+  const [salt, iterations, ...optional] = readChildren(kdfParams, `${label} PBKDF2 parameters`);
   const keyLength = optional.find((node) => isUniversal(node, Asn1Type.INTEGER));
   const prfAlgorithm = optional.find((node) => isUniversal(node, Asn1Type.SEQUENCE));
   const prfOid =
     prfAlgorithm === undefined
       ? OID.hmacWithSha1
-      : readOid(readChildren(prfAlgorithm, `${what} PRF`)[0], `${what} PRF`);
+      : readOid(readChildren(prfAlgorithm, `${label} PRF`)[0], `${label} PRF`);
   const prf = PBKDF2_PRFS[prfOid];
   if (prf === undefined) {
-    throw unsupportedAlgorithm(prfOid, algorithmName(prfOid), `the PBKDF2 PRF of ${what}`);
+    throw unsupportedAlgorithm(prfOid, algorithmName(prfOid), `the PBKDF2 PRF of ${label}`);
   }
 
-  const [cipherOid, iv] = readChildren(scheme, `${what} encryption scheme`);
-  const cipherAlgorithm = readOid(cipherOid, `${what} encryption scheme`);
+  const [cipherOid, iv] = readChildren(scheme, `${label} encryption scheme`);
+  const cipherAlgorithm = readOid(cipherOid, `${label} encryption scheme`);
   const cipher = PBES2_CIPHERS[cipherAlgorithm];
   if (cipher === undefined) {
     throw unsupportedAlgorithm(
       cipherAlgorithm,
       algorithmName(cipherAlgorithm),
-      `the encryption of ${what}`,
+      `the encryption of ${label}`,
     );
   }
 
-  const ivBytes = readOctets(iv, `${what} IV`);
+  const ivBytes = readOctets(iv, `${label} IV`);
   if (ivBytes.length !== cipher.ivBytes) {
-    throw new MalformedDerError(`the ${cipher.name} IV of ${what} is ${ivBytes.length} bytes`);
+    throw new MalformedDerError(`the ${cipher.name} IV of ${label} is ${ivBytes.length} bytes`);
   }
-  if (keyLength !== undefined && readCount(keyLength, `${what} key length`) !== cipher.keyBytes) {
-    throw new MalformedDerError(`the PBKDF2 key length of ${what} does not fit ${cipher.name}`);
+  if (keyLength !== undefined && readCount(keyLength, `${label} key length`) !== cipher.keyBytes) {
+    throw new MalformedDerError(`the PBKDF2 key length of ${label} does not fit ${cipher.name}`);
   }
 
   return {
     kind: 'pbes2',
     prf,
-    salt: readOctets(salt, `${what} PBKDF2 salt`),
-    iterations: readIterations(iterations, what),
+    salt: readOctets(salt, `${label} PBKDF2 salt`),
+    iterations: readIterations(iterations, label),
     cipher,
     iv: ivBytes,
   };
 }
 
-export function readIterations(node: Asn1 | undefined, what: string): number {
-  const iterations = readCount(node, `${what} iteration count`);
+export function readIterations(node: Asn1 | undefined, label: string): number {
+  const iterations = readCount(node, `${label} iteration count`);
   if (iterations < 1) {
-    throw new MalformedDerError(`the iteration count of ${what} is 0`);
+    throw new MalformedDerError(`the iteration count of ${label} is 0`);
   }
   return iterations;
 }

@@ -101,7 +101,7 @@ function readAuthSafePart(contentInfo: Asn1): AuthSafePart {
   throw unsupportedAlgorithm(contentType, algorithmName(contentType), 'the privacy of the file');
 }
 
-/** EncryptedData (RFC 5652 section 8) whose EncryptedContentInfo holds a SafeContents. */
+/** EncryptedData (RFC 5652 section 8) whose EncryptedContentInfo contains a SafeContents. */
 function readEncryptedData(encryptedData: Asn1): AuthSafePart {
   const [, encryptedContentInfo] = readChildren(encryptedData, 'the EncryptedData');
   const [, algorithm, encryptedContent] = readChildren(

@@ -17,7 +17,7 @@ import { type Pfx, readPfx } from './p12-structure.js';
 
 export { describeCertificates } from './details.js';
 
-/** What TLS needs from a p12, as PEM. The secret store keeps this instead of the p12. */
+/** PEM key, leaf and chain for TLS. The secret store keeps this instead of the p12. */
 export interface CertificateMaterial {
   /** PKCS#8 PEM (`BEGIN PRIVATE KEY`), usable as `key` by node:tls. */
   privateKeyPem: string;
@@ -100,7 +100,7 @@ function openP12(bytes: Buffer, password: string, limits: P12Limits): ParsedP12 
   const budget = new IterationBudget(limits.maxIterations);
   checkIterations(pfx, budget, candidates.length);
 
-  // 2. Verify the MAC, which also tells which encoding of the password the producer used.
+  // 2. Verify the MAC, which also shows the password encoding that the producer used.
   const passwordForm =
     pfx.mac === undefined ? candidates[0] : findMacPassword(pfx.mac, pfx.authSafe, candidates);
   if (passwordForm === undefined) {

@@ -27,7 +27,7 @@ const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
  * IPv4-compatible IPv6 addresses (::/96, a deprecated form), which ipaddr.js 2.5 calls
  * unicast although they embed an IPv4 address.
  */
-const REFUSED_UNICAST: readonly IpRange[] = [[ipaddr.parse('::'), 96]];
+const REJECTED_UNICAST: readonly IpRange[] = [[ipaddr.parse('::'), 96]];
 
 /**
  * Parses a comma-separated allow-list of host names, IP addresses and CIDR ranges, such as
@@ -128,7 +128,7 @@ export function isAddressAllowed(address: string, host: string, allow: AllowList
   if (allow.ranges.some((range) => isInRange(parsed, range))) {
     return true;
   }
-  if (REFUSED_UNICAST.some((range) => isInRange(parsed, range))) {
+  if (REJECTED_UNICAST.some((range) => isInRange(parsed, range))) {
     return false;
   }
   return parsed.range() === 'unicast';
@@ -142,7 +142,7 @@ function isInRange(address: IpAddress, [base, bits]: IpRange): boolean {
  * Builds the 400 for a refused target. The message names the host the caller sent and never
  * the addresses it resolved to, so the gateway cannot be used to map internal DNS.
  */
-export function targetRefused(host: string): GatewayError {
+export function targetRejected(host: string): GatewayError {
   const message =
     `The target host ${host} is not allowed because the gateway never connects to ` +
     'loopback, private, link-local, multicast or reserved addresses.';
@@ -167,7 +167,7 @@ export async function resolveAllowed(
   }
 
   if (!addresses.every(({ address }) => isAddressAllowed(address, host, allow))) {
-    throw targetRefused(host);
+    throw targetRejected(host);
   }
   return addresses.map(({ address, family }) => ({ address, family }));
 }

@@ -6,7 +6,7 @@ import {
   createGuardedLookup,
   isAddressAllowed,
   type Resolver,
-  targetRefused,
+  targetRejected,
 } from './address-guard.js';
 import { AgentCache, type ClientIdentity } from './agents.js';
 import { toForwardError } from './failures.js';
@@ -171,7 +171,7 @@ export class ForwardClient {
 
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     if (net.isIP(host) !== 0 && !isAddressAllowed(host, host, this.#allow)) {
-      throw targetRefused(url.hostname);
+      throw targetRejected(url.hostname);
     }
   }
 

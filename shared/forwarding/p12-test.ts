@@ -17,9 +17,9 @@ import { parseTargetUrl } from './url.js';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /**
- * The p12 tester: validates an uploaded p12 and, with LP-forward-url, sends one request
- * with it. Nothing is stored; the key material lives only in this process's agent cache,
- * keyed by a hash of the material, until the cache TTL ends.
+ * Validates an uploaded p12 and, with LP-forward-url, sends one request with it. Nothing is
+ * stored. The key material lives only in this process's agent cache, keyed by a hash of the
+ * material, until the cache TTL ends.
  */
 export async function testP12(request: ApiRequest): Promise<ApiResponse> {
   const startedAt = performance.now();

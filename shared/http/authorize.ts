@@ -18,7 +18,7 @@ export function canUseAccount(identity: Identity, accountId: string): boolean {
   return identity.accounts === '*' || identity.accounts.includes(accountId);
 }
 
-/** Throws 403 unless the identity holds `permission` and, when given, may use `accountId`. */
+/** Throws 403 unless the identity has `permission` and, when given, may use `accountId`. */
 export function authorize(identity: Identity, permission: Permission, accountId?: string): void {
   if (!identity.permissions.includes(permission)) {
     throw new GatewayError(

@@ -51,8 +51,8 @@ export class ApiRequest {
 
   /**
    * Returns the value of a header that may be sent at most once, or throws a 400 naming
-   * `header:<name>` when it repeats. `name` is matched without regard to case and is shown
-   * as written.
+   * `header:<name>` when it repeats. `name` is matched case-insensitively and appears in the
+   * error as written.
    */
   singleHeader(name: string): string | undefined {
     const values = this.headerValues(name);
@@ -67,10 +67,10 @@ export class ApiRequest {
   }
 
   headerValues(name: string): string[] {
-    const wanted = name.toLowerCase();
+    const lowerName = name.toLowerCase();
     const values: string[] = [];
     for (const [key, list] of Object.entries(this.event.multiValueHeaders ?? {})) {
-      if (key.toLowerCase() === wanted && list) {
+      if (key.toLowerCase() === lowerName && list) {
         values.push(...list);
       }
     }
@@ -79,7 +79,7 @@ export class ApiRequest {
     }
 
     for (const [key, value] of Object.entries(this.event.headers ?? {})) {
-      if (key.toLowerCase() === wanted && value !== undefined) {
+      if (key.toLowerCase() === lowerName && value !== undefined) {
         values.push(value);
       }
     }
@@ -91,7 +91,7 @@ export class ApiRequest {
     return (this.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   }
 
-  /** The raw body bytes, decoded from base64 when API Gateway sent it so. */
+  /** Returns the raw body bytes, decoded from base64 when API Gateway sent them encoded. */
   bodyBytes(): Buffer {
     if (this.bodyCache === undefined) {
       const body = this.event.body ?? '';

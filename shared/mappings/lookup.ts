@@ -41,7 +41,7 @@ export function isUsable(candidate: MappingCandidate, now: Date): boolean {
 
 /**
  * Returns the enabled mappings for each key, in key order. Keys missing from the cache are
- * answered by one SQL statement, whatever their number: the batch travels as one JSON
+ * looked up by one SQL statement, whatever their number. The batch travels as one JSON
  * parameter because the RDS Data API takes no array parameters.
  */
 export async function lookupMappings(

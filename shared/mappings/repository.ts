@@ -105,7 +105,7 @@ export class MappingRepository {
     return rows.map(toRecord);
   }
 
-  /** Finds the live mapping that holds a key or a name, to name it in a 409. */
+  /** Finds the live mapping that has a key or a name, to name it in a 409. */
   async findClash(
     accountId: string,
     fields: Pick<MappingFields, 'serviceId' | 'normalizedUrl' | 'name'>,

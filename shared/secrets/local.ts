@@ -50,23 +50,23 @@ export class LocalSecretStore implements SecretStore {
 
   async get(secretPath: string, version?: number): Promise<SecretVersion | undefined> {
     const folder = this.folderOf(secretPath);
-    const wanted = version ?? (await this.latestVersion(folder));
-    if (wanted < 1) {
+    const readVersion = version ?? (await this.latestVersion(folder));
+    if (readVersion < 1) {
       return undefined;
     }
 
     let text: string;
     try {
-      text = await readFile(path.join(folder, `v${wanted}.json`), 'utf8');
+      text = await readFile(path.join(folder, `v${readVersion}.json`), 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return undefined;
       }
-      throw new SecretStoreError(`Failed to read secret version ${wanted}.`, { cause: error });
+      throw new SecretStoreError(`Failed to read secret version ${readVersion}.`, { cause: error });
     }
 
-    const plaintext = this.open(secretPath, wanted, JSON.parse(text) as SealedVersion);
-    return { data: JSON.parse(plaintext) as SecretData, version: wanted };
+    const plaintext = this.open(secretPath, readVersion, JSON.parse(text) as SealedVersion);
+    return { data: JSON.parse(plaintext) as SecretData, version: readVersion };
   }
 
   destroyVersion(secretPath: string, version: number): Promise<void> {

@@ -8,8 +8,8 @@ export type SqlRow = Record<string, unknown>;
 
 /**
  * The SQL store port. Both adapters (PGlite locally, the RDS Data API in AWS) run the same
- * PostgreSQL text, so repositories keep to what both accept: named parameters, no array
- * parameters (pass JSON and expand it in SQL), and explicit casts where a type is ambiguous.
+ * PostgreSQL text. Repositories therefore keep to what both accept: named parameters, no
+ * array parameters (pass JSON and expand it in SQL), and explicit casts for ambiguous types.
  */
 export interface SqlExecutor {
   execute<Row extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<Row[]>;

@@ -14,7 +14,7 @@ const NOTHING = parseAllowList(undefined);
 
 describe('isAddressAllowed', () => {
   // Only strings are classified here; no test connects to these addresses.
-  const refused = [
+  const rejected = [
     '127.0.0.1',
     '127.255.255.254',
     '10.1.2.3',
@@ -49,7 +49,7 @@ describe('isAddressAllowed', () => {
     '',
   ];
 
-  it.each(refused)('refuses %s', (address) => {
+  it.each(rejected)('rejects %s', (address) => {
     expect(isAddressAllowed(address, 'target.test', NOTHING)).toBe(false);
   });
 
@@ -159,7 +159,7 @@ describe('createGuardedLookup', () => {
     expect(result.address).toBe('127.0.0.1');
   });
 
-  it('fails on refused address', async () => {
+  it('fails on rejected address', async () => {
     const resolver: Resolver = async () => [
       { address: '127.0.0.1', family: 4 },
       { address: '169.254.169.254', family: 4 },

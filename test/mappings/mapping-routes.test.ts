@@ -292,7 +292,7 @@ describe('mapping routes', () => {
       json: [mapping({ certificationId: inUse, url: 'https://inuse.example.test/' })],
     });
 
-    const refused = await gateway.request(
+    const rejected = await gateway.request(
       'DELETE',
       `/mtls/account/${ACCOUNT}/certificates/${inUse}`,
     );
@@ -302,9 +302,9 @@ describe('mapping routes', () => {
       `/mtls/account/${ACCOUNT}/certificates/${inUse}`,
     );
 
-    expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe('certificate.in_use');
-    expect(refused.body.mappings[0].id).toBe(created.body[0].id);
+    expect(rejected.status).toBe(409);
+    expect(rejected.body.code).toBe('certificate.in_use');
+    expect(rejected.body.mappings[0].id).toBe(created.body[0].id);
     expect(allowed.status).toBe(200);
   });
 

@@ -56,7 +56,7 @@ function fixtureSet(): FixtureSet {
     leaves.set(name, file.identity.certPem);
   }
 
-  // A leaf of its own, so that a test replacing one certificate by this one sees the change.
+  // A leaf of its own, so that a test replacing one certificate by this one can detect the change.
   const keytool = makeP12('java-keytool', {
     pki,
     client: pki.issueClient('fixture-keytool.example.test'),

@@ -52,7 +52,7 @@ export async function startTestGateway(
 
   const dependencies = await openLocalDependencies(dataDir);
   setDependencies(dependencies);
-  // Throttling is off unless a test asks for it, because suites send bursts from one address.
+  // Throttling is off unless a test sets `rateLimitRps`, because suites send bursts from one address.
   const gateway = await startLocalGateway({
     rateLimitRps: 0,
     ...options,

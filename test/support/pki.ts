@@ -29,7 +29,7 @@ function nextSerial(): string {
   return `${Date.now().toString(16)}${serialCounter.toString(16).padStart(4, '0')}`;
 }
 
-/** Issues an RSA-2048 certificate, valid from one hour ago for one year unless told otherwise. */
+/** Issues an RSA-2048 certificate, valid from one hour ago for one year unless `options` set other dates. */
 export function issueCertificate(options: IssueOptions): TestIdentity {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = forge.pki.createCertificate();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Folder of real-world p12 exports beside the repository, where the team keeps them. A clone
- * elsewhere has no such folder, so tests that read it run only when it exists; the files made
+ * elsewhere has no such folder, so tests that read it run only when it exists. The files made
  * at test time cover the same formats.
  */
 const SAMPLES_DIR = path.resolve(
